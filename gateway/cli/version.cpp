@@ -1,0 +1,18 @@
+// `xoevgate version`: what is running, for support calls and bug reports.
+#include <librdkafka/rdkafka.h>
+#include <libxml/xmlversion.h>
+#include <openssl/crypto.h>
+
+#include <iostream>
+
+#include "gateway/cli/command.h"
+
+namespace {
+XOEVGATE_COMMAND("version", "print the versions of xoevgate and its libraries", [](CLI::App&) {
+  return [] {
+    std::cout << "xoevgate 0.1.0\nlibrdkafka " << rd_kafka_version_str() << "\nlibxml2 " << LIBXML_DOTTED_VERSION
+              << "\n" << OpenSSL_version(OPENSSL_VERSION) << "\n";
+    return 0;
+  };
+});
+}  // namespace

@@ -1,0 +1,121 @@
+// The gateway's configuration as typed structs. Loaded once from YAML, fully
+// validated (unknown keys, types, references, files) before anything runs; every
+// error names file:line. Paths are resolved relative to the config file.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/core/problem.h"
+#include "gateway/core/result.h"
+
+namespace xoev {
+
+namespace fs = std::filesystem;
+
+struct GatewaySection {
+  std::string listen = "127.0.0.1:8080";
+  size_t max_message_bytes = 16u << 20;
+  int threads = 2;                                  // HTTP I/O threads
+  std::chrono::milliseconds ack_timeout{10000};     // broker acknowledgement deadline → 503
+};
+
+struct KafkaSection {
+  std::string bootstrap = "embedded";               // or "host:port,host:port"
+  std::map<std::string, std::string> properties;    // passed to librdkafka as is
+  int embedded_brokers = 3;
+  int partitions = 3;                               // for topics the embedded cluster creates
+  // Embedded cluster keeps ~5 MB per partition and silently drops older records.
+  // Undelivered bytes per destination stay below this, else 503 backlog-full.
+  size_t embedded_backlog_bytes = 3u << 20;
+  bool embedded() const { return bootstrap == "embedded"; }
+};
+
+struct KeysSection {
+  std::optional<fs::path> signing;                  // gateway's private signing JWK
+  std::vector<fs::path> trusted_gateways;           // public JWKs adapters accept
+};
+
+struct AdapterSection {
+  std::string type;                                 // file | http | xta | gateway
+  fs::path directory;                               // file
+  std::string file_name = "{messageId}.xml";        // file: pattern
+  std::string url;                                  // http, gateway
+  std::vector<fs::path> decryption_keys;            // private JWKs held by the adapter
+  bool in_process = false;
+  std::string xslt;                                 // optional transform (path), empty = none
+  int max_attempts = 8;
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{60000};
+  std::chrono::milliseconds timeout{10000};
+  std::map<std::string, std::string> extra;         // adapter-specific scalars (tls, hmac ...)
+};
+
+struct DestinationSection {
+  std::string id;
+  std::string topic;
+  std::vector<fs::path> encryption_keys;            // newest first
+  AdapterSection adapter;
+  Location where;
+};
+
+struct RouteMatch {
+  std::string standard = "*";
+  std::string message_type = "*";                   // glob over code or name
+  std::string reader = "*";                         // glob over praefix:kennung
+  std::string author = "*";
+  std::string region = "*";                         // glob over the ARS/AGS part of the reader's kennung
+  std::string service = "*";                        // glob over DVDV service / Leika id
+};
+
+struct RouteSection {
+  std::string name;
+  RouteMatch match;
+  std::string destination;
+  int priority = 0;                                 // explicit tie-breaker, higher wins
+  Location where;
+};
+
+// A standard defined by configuration: XPath rules instead of code.
+struct StandardSection {
+  std::string name;
+  std::string version;                              // optional; matches the root's version attribute
+  std::string root_namespace;
+  std::string root_element;
+  std::map<std::string, std::string> namespaces;   // prefix → URI for the XPaths
+  std::string id_xpath;
+  std::string type_xpath;
+  std::string reader_xpath;
+  std::string author_xpath;                         // optional
+  std::optional<fs::path> schema;                   // XSD; optional when the catalog has it
+  Location where;
+};
+
+struct Config {
+  fs::path file;
+  GatewaySection gateway;
+  KafkaSection kafka;
+  std::optional<fs::path> schema_catalog;
+  KeysSection keys;
+  std::vector<DestinationSection> destinations;
+  std::vector<RouteSection> routes;
+  std::vector<StandardSection> standards;
+
+  const DestinationSection* destination(std::string_view id) const;
+};
+
+// All errors, not just the first: a clerk fixes a config in one pass.
+struct ConfigErrors {
+  std::vector<Problem> problems;
+};
+
+Result<Config> load_config(const fs::path& file);
+// Same checks, returning every error (for check-config).
+std::vector<Problem> check_config(const fs::path& file);
+
+}  // namespace xoev

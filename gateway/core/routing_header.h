@@ -1,0 +1,29 @@
+// What an inbound adapter extracts from a message: everything the router and the
+// Kafka envelope need, and nothing about how it was found.
+#pragma once
+
+#include <string>
+
+namespace xoev {
+
+struct MessageType {
+  std::string list_uri;  // codelist URI, e.g. urn:xoev-de:xwasser:codeliste:nachrichtentyp
+  std::string code;      // e.g. 2010
+  std::string name;      // e.g. planung2Beteiligung.BeteiligungNeu.0401 (may be empty)
+  // What routes and headers show: "name" if present, else "code".
+  const std::string& display() const { return name.empty() ? code : name; }
+};
+
+struct RoutingHeader {
+  std::string message_id;   // nachrichtenUUID (or the invoice number for XRechnung)
+  MessageType message_type;
+  std::string reader;       // praefix:kennung (leitweg:<id> for XRechnung)
+  std::string author;       // praefix:kennung, may be empty
+  std::string created_at;   // erstellungszeitpunkt as written, may be empty
+  std::string standard;     // e.g. XBeteiligung (the root's standard attribute or the catalog's name)
+  std::string version;      // e.g. 1.2
+  std::string service;      // DVDV service id / Leika, may be empty
+  std::string adapter;      // which inbound adapter extracted this, for route --explain
+};
+
+}  // namespace xoev

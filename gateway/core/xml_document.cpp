@@ -1,0 +1,148 @@
+#include "gateway/core/xml_document.h"
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include <mutex>
+
+namespace xoev {
+namespace {
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// SAX hook: a DOCTYPE appears. Stop right here; XÖV messages never carry one.
+void refuse_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
+  auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
+  ctxt->_private = reinterpret_cast<void*>(1);
+  xmlStopParser(ctxt);
+}
+
+struct CtxtFree {
+  void operator()(xmlParserCtxt* c) const { xmlFreeParserCtxt(c); }
+};
+
+}  // namespace
+
+void xml_global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
+}
+
+Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes) {
+  xml_global_init();
+  if (bytes.empty()) return Problem::make(ProblemKind::malformed_xml, "the body is empty").at({"", 1, 1});
+  if (bytes.size() > max_bytes)
+    return Problem::make(ProblemKind::payload_too_large,
+                         "document has " + std::to_string(bytes.size()) + " bytes, limit is " + std::to_string(max_bytes));
+  if (bytes.size() > static_cast<size_t>(INT32_MAX))
+    return Problem::make(ProblemKind::payload_too_large, "document exceeds 2 GiB");
+
+  std::unique_ptr<xmlParserCtxt, CtxtFree> ctxt(xmlNewParserCtxt());
+  if (!ctxt) return Problem::make(ProblemKind::internal, "cannot allocate XML parser");
+  ctxt->sax->internalSubset = refuse_doctype;
+  ctxt->_private = nullptr;
+
+  // No NOENT (never substitute entities), no DTDLOAD/DTDATTR, no XINCLUDE, no HUGE.
+  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
+  xmlDoc* raw = xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), "message.xml", nullptr,
+                                  options);
+  std::unique_ptr<xmlDoc, XmlDocFree> doc(raw);
+
+  if (ctxt->_private != nullptr) {
+    const int line = ctxt->input ? ctxt->input->line : 1;
+    const int col = ctxt->input ? ctxt->input->col : 1;
+    Problem p = Problem::make(ProblemKind::malformed_xml,
+                              "a DOCTYPE/DTD is not allowed in messages (external entities and entity expansion are refused)")
+                    .at({"", line, col});
+    p.errors.push_back({line, col, "", "DOCTYPE not allowed"});
+    return p;
+  }
+  if (!doc || !ctxt->wellFormed) {
+    const xmlError* err = xmlCtxtGetLastError(ctxt.get());
+    int line = err ? err->line : 0;
+    int col = err ? err->int2 : 0;
+    std::string msg = err && err->message ? trim(err->message) : "not well-formed";
+    Problem p = Problem::make(ProblemKind::malformed_xml, msg).at({"", line, col});
+    p.errors.push_back({line, col, "", msg});
+    return p;
+  }
+  if (xmlDocGetRootElement(doc.get()) == nullptr)
+    return Problem::make(ProblemKind::malformed_xml, "document has no root element").at({"", 1, 1});
+  return XmlDocument(doc.release());
+}
+
+const xmlNode* XmlDocument::root() const { return xmlDocGetRootElement(doc_.get()); }
+
+std::string XmlDocument::root_namespace() const { return std::string(namespace_of(root())); }
+std::string XmlDocument::root_name() const { return std::string(local_name(root())); }
+
+std::string_view local_name(const xmlNode* n) {
+  return n && n->name ? std::string_view(reinterpret_cast<const char*>(n->name)) : std::string_view{};
+}
+
+std::string_view namespace_of(const xmlNode* n) {
+  return n && n->ns && n->ns->href ? std::string_view(reinterpret_cast<const char*>(n->ns->href)) : std::string_view{};
+}
+
+const xmlNode* first_child(const xmlNode* parent, std::string_view local) {
+  if (!parent) return nullptr;
+  for (const xmlNode* c = parent->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && local_name(c) == local) return c;
+  return nullptr;
+}
+
+std::vector<const xmlNode*> child_elements(const xmlNode* parent) {
+  std::vector<const xmlNode*> out;
+  if (!parent) return out;
+  for (const xmlNode* c = parent->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE) out.push_back(c);
+  return out;
+}
+
+const xmlNode* find_path(const xmlNode* from, std::string_view slash_path) {
+  const xmlNode* cur = from;
+  while (cur && !slash_path.empty()) {
+    const auto slash = slash_path.find('/');
+    cur = first_child(cur, slash_path.substr(0, slash));
+    slash_path = slash == std::string_view::npos ? std::string_view{} : slash_path.substr(slash + 1);
+  }
+  return cur;
+}
+
+std::string text_of(const xmlNode* n) {
+  if (!n) return {};
+  xmlChar* content = xmlNodeGetContent(n);
+  if (!content) return {};
+  std::string s(reinterpret_cast<const char*>(content));
+  xmlFree(content);
+  return trim(std::move(s));
+}
+
+std::string attribute(const xmlNode* n, const char* name) {
+  if (!n) return {};
+  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(name));
+  if (!v) return {};
+  std::string s(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return s;
+}
+
+int line_of(const xmlNode* n) { return n ? static_cast<int>(xmlGetLineNo(n)) : 0; }
+
+std::string element_path(const xmlNode* n) {
+  std::string path;
+  for (; n && n->type == XML_ELEMENT_NODE; n = n->parent) {
+    std::string step = "/";
+    if (n->ns && n->ns->prefix) step += std::string(reinterpret_cast<const char*>(n->ns->prefix)) + ":";
+    step += std::string(local_name(n));
+    path.insert(0, step);
+  }
+  return path;
+}
+
+}  // namespace xoev
