@@ -1,0 +1,308 @@
+// YAML → Config, every rule checked here so that nothing downstream parses raw config.
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+#include <set>
+#include <system_error>
+
+#include "gateway/config/config.h"
+#include "gateway/config/yaml_reader.h"
+
+namespace xoev {
+
+using config_detail::YamlReader;
+
+const DestinationSection* Config::destination(std::string_view id) const {
+  for (const auto& d : destinations)
+    if (d.id == id) return &d;
+  return nullptr;
+}
+
+namespace {
+
+bool valid_listen(const std::string& s) {
+  static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
+  std::smatch m;
+  return std::regex_match(s, m, re) && std::stoi(m[2]) <= 65535;
+}
+
+bool valid_id(const std::string& s) {
+  static const std::regex re(R"(^[a-z0-9][a-z0-9._-]{0,127}$)");
+  return std::regex_match(s, re);
+}
+
+void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const std::string& what) {
+  std::error_code ec;
+  if (!p.empty() && !fs::is_regular_file(p, ec))
+    r.error(at, what + " '" + p.string() + "' does not exist (run `xoevgate dev-keys --config FILE` for demo keys)");
+}
+
+void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
+  if (!n) return;
+  if (!r.is_map(n, "gateway")) return;
+  r.only_keys(n, {"listen", "max_message_bytes", "threads", "ack_timeout", "tls"}, "gateway");
+  if (n["tls"]) r.error(n["tls"], "gateway.tls is not supported by this version yet (terminate TLS in front of the gateway)");
+  g.listen = r.str(n, "listen", g.listen);
+  if (!valid_listen(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
+  g.max_message_bytes = static_cast<size_t>(r.integer(n, "max_message_bytes", static_cast<long long>(g.max_message_bytes), 1024, 1LL << 30));
+  g.threads = static_cast<int>(r.integer(n, "threads", g.threads, 1, 64));
+  g.ack_timeout = r.millis(n, "ack_timeout", g.ack_timeout);
+  if (g.ack_timeout.count() < 100) r.error(n["ack_timeout"], "ack_timeout must be at least 100ms");
+}
+
+void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
+  if (!n) return;
+  if (!r.is_map(n, "kafka")) return;
+  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "embedded_backlog_bytes"}, "kafka");
+  k.bootstrap = r.str(n, "bootstrap", k.bootstrap);
+  if (k.bootstrap.empty()) r.error(n["bootstrap"], "bootstrap must be 'embedded' or a list host:port,host:port");
+  if (const auto props = n["properties"]; props && !props.IsNull()) {
+    if (!props.IsMap()) r.error(props, "kafka.properties must be a mapping of librdkafka properties");
+    else
+      for (const auto& kv : props) {
+        if (!kv.second.IsScalar()) r.error(kv.second, "kafka.properties values must be text");
+        else k.properties[kv.first.as<std::string>()] = kv.second.Scalar();
+      }
+  }
+  k.embedded_brokers = static_cast<int>(r.integer(n, "embedded_brokers", k.embedded_brokers, 1, 9));
+  k.partitions = static_cast<int>(r.integer(n, "partitions", k.partitions, 1, 64));
+  // Embedded partitions drop data past ~5 MB; keep clear of that edge.
+  k.embedded_backlog_bytes = static_cast<size_t>(
+      r.integer(n, "embedded_backlog_bytes", static_cast<long long>(k.embedded_backlog_bytes), 64 << 10, 4 << 20));
+}
+
+void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
+  if (!n) return;
+  if (!r.is_map(n, "keys")) return;
+  r.only_keys(n, {"signing", "trusted_gateways"}, "keys");
+  if (n["signing"]) {
+    k.signing = r.path(n, "signing", true);
+    require_file(r, n["signing"], *k.signing, "signing key");
+  }
+  k.trusted_gateways = r.paths(n, "trusted_gateways");
+  for (const auto& p : k.trusted_gateways) require_file(r, n["trusted_gateways"], p, "trusted gateway key");
+}
+
+void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest) {
+  const std::string where = "destination '" + dest + "' adapter";
+  if (!n) {
+    r.error_at({r.file().string(), 0, 0}, where + " is missing");
+    return;
+  }
+  if (!r.is_map(n, where)) return;
+  r.only_keys(n, {"type", "directory", "file_name", "url", "decryption_keys", "in_process", "xslt", "max_attempts",
+                  "initial_backoff", "max_backoff", "timeout", "tls_certificate", "tls_private_key", "tls_ca",
+                  "hmac_secret_file"},
+              where);
+  a.type = r.str(n, "type", "", true);
+  static const std::set<std::string> types = {"file", "http", "xta", "gateway"};
+  if (!a.type.empty() && !types.count(a.type))
+    r.error(n["type"], "adapter type must be one of file, http, xta, gateway; got '" + a.type + "'");
+  if (a.type == "file") {
+    a.directory = r.path(n, "directory", true);
+    a.file_name = r.str(n, "file_name", a.file_name);
+    if (a.file_name.find("{messageId}") == std::string::npos)
+      r.error(n["file_name"], "file_name must contain {messageId} so that every message gets its own file");
+    if (a.file_name.find('/') != std::string::npos)
+      r.error(n["file_name"], "file_name must not contain '/'");
+  }
+  if (a.type == "http" || a.type == "gateway") {
+    a.url = r.str(n, "url", "", true);
+    if (!a.url.empty() && a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0)
+      r.error(n["url"], "url must start with http:// or https://");
+  }
+  a.decryption_keys = r.paths(n, "decryption_keys");
+  if (a.decryption_keys.empty())
+    r.error(n, where + " needs decryption_keys (the destination's private keys, newest first)");
+  for (const auto& p : a.decryption_keys) require_file(r, n["decryption_keys"], p, "decryption key");
+  a.in_process = r.boolean(n, "in_process", false);
+  if (n["xslt"]) {
+    a.xslt = r.path(n, "xslt", true).string();
+    require_file(r, n["xslt"], a.xslt, "xslt stylesheet");
+  }
+  a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
+  a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
+  a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
+  a.timeout = r.millis(n, "timeout", a.timeout);
+  for (const char* k : {"tls_certificate", "tls_private_key", "tls_ca", "hmac_secret_file"})
+    if (n[k]) a.extra[k] = r.path(n, k, true).string();
+}
+
+void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<DestinationSection>& out) {
+  if (!n) return;
+  if (!n.IsSequence()) {
+    r.error(n, "destinations must be a list");
+    return;
+  }
+  std::set<std::string> ids;
+  for (const auto& item : n) {
+    if (!r.is_map(item, "a destination")) continue;
+    DestinationSection d;
+    d.where = r.where(item);
+    r.only_keys(item, {"id", "topic", "encryption_keys", "adapter"}, "destination");
+    d.id = r.str(item, "id", "", true);
+    if (!d.id.empty() && !valid_id(d.id))
+      r.error(item["id"], "destination id '" + d.id + "' may only use a-z, 0-9, '.', '_', '-'");
+    if (!d.id.empty() && !ids.insert(d.id).second) r.error(item["id"], "destination id '" + d.id + "' is used twice");
+    d.topic = r.str(item, "topic", "xoev." + d.id);
+    if (d.topic.rfind("xoev.dlq.", 0) == 0 || d.topic == "xoev.receipts")
+      r.error(item["topic"], "topic '" + d.topic + "' is reserved by the gateway");
+    d.encryption_keys = r.paths(item, "encryption_keys");
+    if (d.encryption_keys.empty())
+      r.error(item, "destination '" + d.id + "' needs encryption_keys (public keys, newest first): "
+                    "payloads are never written to Kafka in plaintext");
+    for (const auto& p : d.encryption_keys) require_file(r, item["encryption_keys"], p, "encryption key");
+    read_adapter(r, item["adapter"], d.adapter, d.id);
+    out.push_back(std::move(d));
+  }
+}
+
+void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
+  if (!n) return;
+  if (!n.IsSequence()) {
+    r.error(n, "routes must be a list");
+    return;
+  }
+  std::set<std::string> names;
+  for (const auto& item : n) {
+    if (!r.is_map(item, "a route")) continue;
+    RouteSection route;
+    route.where = r.where(item);
+    r.only_keys(item, {"name", "match", "destination", "priority"}, "route");
+    route.name = r.str(item, "name", "", true);
+    if (!route.name.empty() && !names.insert(route.name).second)
+      r.error(item["name"], "route name '" + route.name + "' is used twice");
+    route.destination = r.str(item, "destination", "", true);
+    if (!route.destination.empty() && !c.destination(route.destination))
+      r.error(item["destination"], "route '" + route.name + "' names destination '" + route.destination +
+                                       "', which is not defined under destinations");
+    route.priority = static_cast<int>(r.integer(item, "priority", 0, -1000, 1000));
+    const YAML::Node m = item["match"];
+    if (!m) {
+      r.error(item, "route '" + route.name + "' needs a match (use message_type: \"*\" to match everything)");
+    } else if (r.is_map(m, "match")) {
+      r.only_keys(m, {"standard", "message_type", "reader", "author", "region", "service"}, "match");
+      route.match.standard = r.str(m, "standard", "*");
+      route.match.message_type = r.str(m, "message_type", "*");
+      route.match.reader = r.str(m, "reader", "*");
+      route.match.author = r.str(m, "author", "*");
+      route.match.region = r.str(m, "region", "*");
+      route.match.service = r.str(m, "service", "*");
+    }
+    c.routes.push_back(std::move(route));
+  }
+  // Two routes with the same patterns and priority could never be told apart.
+  for (size_t i = 0; i < c.routes.size(); ++i)
+    for (size_t j = i + 1; j < c.routes.size(); ++j) {
+      const auto& a = c.routes[i];
+      const auto& b = c.routes[j];
+      if (a.priority == b.priority && a.match.standard == b.match.standard &&
+          a.match.message_type == b.match.message_type && a.match.reader == b.match.reader &&
+          a.match.author == b.match.author && a.match.region == b.match.region && a.match.service == b.match.service &&
+          a.destination != b.destination)
+        r.error_at(b.where, "route '" + b.name + "' has the same match as route '" + a.name +
+                                "' (line " + std::to_string(a.where.line) + ") but another destination; give one a priority");
+    }
+}
+
+void read_standards(YamlReader& r, const YAML::Node& n, std::vector<StandardSection>& out) {
+  if (!n) return;
+  if (!n.IsSequence()) {
+    r.error(n, "standards must be a list");
+    return;
+  }
+  for (const auto& item : n) {
+    if (!r.is_map(item, "a standard")) continue;
+    StandardSection s;
+    s.where = r.where(item);
+    r.only_keys(item, {"name", "version", "namespace", "root", "namespaces", "fields", "schema"}, "standard");
+    s.name = r.str(item, "name", "", true);
+    s.version = r.str(item, "version", "");
+    s.root_namespace = r.str(item, "namespace", "", true);
+    s.root_element = r.str(item, "root", "", true);
+    if (const auto ns = item["namespaces"]; ns && !ns.IsNull()) {
+      if (!ns.IsMap()) r.error(ns, "namespaces must map prefixes to namespace URIs");
+      else
+        for (const auto& kv : ns) s.namespaces[kv.first.as<std::string>()] = kv.second.as<std::string>("");
+    }
+    const YAML::Node f = item["fields"];
+    if (!f) {
+      r.error(item, "standard '" + s.name + "' needs fields: {id, type, reader} as XPath expressions");
+    } else if (r.is_map(f, "fields")) {
+      r.only_keys(f, {"id", "type", "reader", "author"}, "fields");
+      s.id_xpath = r.str(f, "id", "", true);
+      s.type_xpath = r.str(f, "type", "", true);
+      s.reader_xpath = r.str(f, "reader", "", true);
+      s.author_xpath = r.str(f, "author", "");
+    }
+    if (item["schema"]) {
+      s.schema = r.path(item, "schema", true);
+      require_file(r, item["schema"], *s.schema, "schema");
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+std::vector<Problem> read(const fs::path& file, Config& c) {
+  YamlReader r(file);
+  c.file = file;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    r.error_at({file.string(), 0, 0}, "cannot read the file");
+    return std::move(r.problems());
+  } catch (const YAML::Exception& e) {
+    r.error_at({file.string(), e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
+    return std::move(r.problems());
+  }
+  try {
+    if (!root.IsMap()) {
+      r.error_at({file.string(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
+      return std::move(r.problems());
+    }
+    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards"}, "the top level");
+    read_gateway(r, root["gateway"], c.gateway);
+    read_kafka(r, root["kafka"], c.kafka);
+    if (const auto s = root["schemas"]; s) {
+      if (r.is_map(s, "schemas")) {
+        r.only_keys(s, {"catalog"}, "schemas");
+        c.schema_catalog = r.path(s, "catalog", true);
+        require_file(r, s["catalog"], *c.schema_catalog, "schema catalog");
+      }
+    }
+    read_keys(r, root["keys"], c.keys);
+    if (!c.keys.signing)
+      r.error_at({file.string(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
+    read_destinations(r, root["destinations"], c.destinations);
+    read_routes(r, root["routes"], c);
+    read_standards(r, root["standards"], c.standards);
+    if (c.destinations.empty()) r.error_at({file.string(), 0, 0}, "no destinations are defined");
+    if (c.routes.empty()) r.error_at({file.string(), 0, 0}, "no routes are defined");
+  } catch (const YAML::Exception& e) {
+    r.error_at({file.string(), e.mark.line + 1, 0}, std::string("unexpected value: ") + e.what());
+  }
+  return std::move(r.problems());
+}
+
+}  // namespace
+
+std::vector<Problem> check_config(const fs::path& file) {
+  Config c;
+  return read(fs::absolute(file).lexically_normal(), c);
+}
+
+Result<Config> load_config(const fs::path& file) {
+  Config c;
+  auto problems = read(fs::absolute(file).lexically_normal(), c);
+  if (!problems.empty()) {
+    Problem first = problems.front();
+    if (problems.size() > 1)
+      first.detail += " (and " + std::to_string(problems.size() - 1) + " more; run `xoevgate check-config " +
+                      file.string() + "`)";
+    return first;
+  }
+  return c;
+}
+
+}  // namespace xoev

@@ -1,0 +1,45 @@
+// Reads typed values out of yaml-cpp nodes and collects every error with
+// file:line, so check-config shows all mistakes at once and nothing throws past here.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "gateway/core/problem.h"
+
+namespace xoev::config_detail {
+
+class YamlReader {
+ public:
+  explicit YamlReader(std::filesystem::path file) : file_(std::move(file)) {}
+
+  Location where(const YAML::Node& n) const;
+  void error(const YAML::Node& at, const std::string& message);
+  void error_at(Location at, const std::string& message);
+
+  // Every key of `map` must be one of `allowed`; reports the others.
+  void only_keys(const YAML::Node& map, std::initializer_list<const char*> allowed, const std::string& section);
+  bool is_map(const YAML::Node& n, const std::string& what);
+
+  std::string str(const YAML::Node& parent, const char* key, const std::string& fallback, bool required = false);
+  bool boolean(const YAML::Node& parent, const char* key, bool fallback);
+  long long integer(const YAML::Node& parent, const char* key, long long fallback, long long min, long long max);
+  std::chrono::milliseconds millis(const YAML::Node& parent, const char* key, std::chrono::milliseconds fallback);
+  std::filesystem::path path(const YAML::Node& parent, const char* key, bool required);
+  std::vector<std::filesystem::path> paths(const YAML::Node& parent, const char* key);
+  std::filesystem::path resolve(const std::string& p) const;
+
+  std::vector<Problem>& problems() { return problems_; }
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  std::filesystem::path file_;
+  std::vector<Problem> problems_;
+};
+
+}  // namespace xoev::config_detail

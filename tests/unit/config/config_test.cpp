@@ -1,0 +1,109 @@
+#include "gateway/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace xoev;
+
+namespace {
+
+struct TempConfig {
+  fs::path dir;
+  fs::path file;
+  explicit TempConfig(const std::string& yaml) {
+    dir = fs::temp_directory_path() / ("xoev-config-" + std::to_string(::getpid()) + "-" +
+                                       std::to_string(reinterpret_cast<uintptr_t>(this)));
+    fs::create_directories(dir / "keys");
+    for (const char* k : {"keys/gw.jwk", "keys/gw.pub.jwk", "keys/d.jwk", "keys/d.pub.jwk"}) std::ofstream(dir / k) << "{}";
+    file = dir / "gateway.yaml";
+    std::ofstream(file) << yaml;
+  }
+  ~TempConfig() { fs::remove_all(dir); }
+};
+
+const char* kValid = R"(gateway:
+  listen: 127.0.0.1:0
+kafka:
+  bootstrap: embedded
+keys:
+  signing: keys/gw.jwk
+  trusted_gateways: [keys/gw.pub.jwk]
+destinations:
+  - id: standesamt
+    encryption_keys: [keys/d.pub.jwk]
+    adapter:
+      type: file
+      directory: inbox
+      decryption_keys: [keys/d.jwk]
+      in_process: true
+routes:
+  - name: all
+    match: {reader: "psw:*"}
+    destination: standesamt
+)";
+
+}  // namespace
+
+TEST(Config, LoadsAndResolvesPathsRelativeToTheFile) {
+  TempConfig t(kValid);
+  auto c = load_config(t.file);
+  ASSERT_TRUE(c.ok()) << c.problem().one_line();
+  EXPECT_EQ(c->destinations[0].topic, "xoev.standesamt");
+  EXPECT_EQ(c->destinations[0].adapter.directory, (t.dir / "inbox").lexically_normal());
+  EXPECT_TRUE(c->destinations[0].adapter.in_process);
+  EXPECT_EQ(c->routes[0].match.reader, "psw:*");
+  EXPECT_TRUE(c->kafka.embedded());
+}
+
+TEST(Config, EveryErrorHasFileAndLine) {
+  std::string yaml = kValid;
+  yaml.replace(yaml.find("listen: 127.0.0.1:0"), 19, "listen: nonsense");
+  yaml.replace(yaml.find("destination: standesamt\n"), 24, "destination: nowhere\n");
+  yaml += "colour: blue\n";
+  TempConfig t(yaml);
+  auto problems = check_config(t.file);
+  ASSERT_EQ(problems.size(), 3u);
+  for (const auto& p : problems) {
+    ASSERT_TRUE(p.location.has_value());
+    EXPECT_EQ(p.location->file, t.file.string());
+    EXPECT_GT(p.location->line, 0) << p.one_line();
+  }
+  auto find = [&](const std::string& text) -> const Problem* {
+    for (const auto& p : problems)
+      if (p.detail.find(text) != std::string::npos) return &p;
+    return nullptr;
+  };
+  ASSERT_NE(find("HOST:PORT"), nullptr);
+  EXPECT_EQ(find("HOST:PORT")->location->line, 2);
+  ASSERT_NE(find("nowhere"), nullptr);
+  EXPECT_EQ(find("nowhere")->location->line, 19);
+  ASSERT_NE(find("unknown key 'colour'"), nullptr);
+  EXPECT_EQ(find("unknown key 'colour'")->location->line, 20);
+}
+
+TEST(Config, MissingKeyFileIsReported) {
+  TempConfig t(kValid);
+  fs::remove(t.dir / "keys/d.pub.jwk");
+  auto problems = check_config(t.file);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].detail.find("d.pub.jwk"), std::string::npos);
+}
+
+TEST(Config, BrokenYamlGivesLine) {
+  TempConfig t("gateway:\n  listen: [unclosed\n");
+  auto problems = check_config(t.file);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_GT(problems[0].location->line, 0);
+}
+
+TEST(Config, DuplicateRouteMatchToOtherDestinationIsRefused) {
+  std::string yaml = kValid;
+  yaml.replace(yaml.find("destinations:\n"), 14,
+               "destinations:\n  - id: other\n    encryption_keys: [keys/d.pub.jwk]\n    adapter: {type: file, directory: o, decryption_keys: [keys/d.jwk]}\n");
+  yaml += "  - name: again\n    match: {reader: \"psw:*\"}\n    destination: other\n";
+  TempConfig t(yaml);
+  auto problems = check_config(t.file);
+  ASSERT_EQ(problems.size(), 1u) << problems[0].one_line();
+  EXPECT_NE(problems[0].detail.find("same match"), std::string::npos);
+}
