@@ -1,0 +1,52 @@
+// The outbound seam: an adapter only talks to its target. The delivery loop owns
+// consuming, verifying, decrypting, retries, dead letters and receipts, so a new
+// target is one folder with one class.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "gateway/core/problem.h"
+#include "gateway/core/routing_header.h"
+
+namespace xoev {
+
+// What the adapter gets: the exact submitted bytes (decrypted, verified) and the
+// routing facts from the signed Kafka headers.
+struct DeliveredMessage {
+  std::string message_id;
+  std::string destination;
+  std::string message_type;
+  std::string standard;
+  std::string sender;
+  std::string recipient;
+  std::string accepted_at;
+  std::string body;  // exact bytes
+  int attempt = 1;   // 1 for the first try
+};
+
+struct Delivered {
+  std::string detail;  // e.g. the file written, the HTTP status
+};
+struct Retry {
+  std::chrono::milliseconds after{0};  // 0 = use the destination's backoff
+  std::string reason;
+};
+struct Reject {
+  Problem problem;  // the target refused for good (e.g. HTTP 4xx): no retry
+};
+using DeliveryOutcome = std::variant<Delivered, Retry, Reject>;
+
+class OutboundAdapter {
+ public:
+  virtual ~OutboundAdapter() = default;
+  virtual std::string_view type() const = 0;
+  // Must be idempotent per message_id: the loop may call it again after a crash.
+  virtual DeliveryOutcome deliver(const DeliveredMessage& message) = 0;
+};
+
+using OutboundAdapterPtr = std::unique_ptr<OutboundAdapter>;
+
+}  // namespace xoev

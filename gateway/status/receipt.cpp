@@ -1,0 +1,67 @@
+#include "gateway/status/receipt.h"
+
+#include <nlohmann/json.hpp>
+
+namespace xoev {
+
+std::string_view to_string(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::accepted: return "accepted";
+    case DeliveryStatus::forwarded: return "forwarded";
+    case DeliveryStatus::failed: return "failed";
+    case DeliveryStatus::delivered: return "delivered";
+    case DeliveryStatus::rejected: return "rejected";
+    case DeliveryStatus::dead_lettered: return "dead-lettered";
+  }
+  return "accepted";
+}
+
+std::optional<DeliveryStatus> parse_status(std::string_view s) {
+  for (auto st : {DeliveryStatus::accepted, DeliveryStatus::forwarded, DeliveryStatus::failed, DeliveryStatus::delivered,
+                  DeliveryStatus::rejected, DeliveryStatus::dead_lettered})
+    if (to_string(st) == s) return st;
+  return std::nullopt;
+}
+
+bool is_terminal(DeliveryStatus s) {
+  return s == DeliveryStatus::delivered || s == DeliveryStatus::rejected || s == DeliveryStatus::dead_lettered;
+}
+
+int transport_status(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::delivered: return 0;
+    case DeliveryStatus::accepted:
+    case DeliveryStatus::forwarded: return 1;
+    case DeliveryStatus::failed: return 2;
+    case DeliveryStatus::rejected:
+    case DeliveryStatus::dead_lettered: return 3;
+  }
+  return 1;
+}
+
+std::string Receipt::to_json() const {
+  nlohmann::json j = {{"messageId", message_id}, {"destination", destination}, {"status", std::string(to_string(status))},
+                      {"at", at}, {"detail", detail}};
+  if (!standard.empty()) j["standard"] = standard;
+  if (!message_type.empty()) j["messageType"] = message_type;
+  return j.dump();
+}
+
+Result<Receipt> Receipt::from_json(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Problem::make(ProblemKind::bad_request, "receipt is not a JSON object");
+  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string{}; };
+  Receipt r;
+  r.message_id = str("messageId");
+  r.destination = str("destination");
+  r.at = str("at");
+  r.detail = str("detail");
+  r.standard = str("standard");
+  r.message_type = str("messageType");
+  const auto st = parse_status(str("status"));
+  if (r.message_id.empty() || !st) return Problem::make(ProblemKind::bad_request, "receipt lacks messageId or a known status");
+  r.status = *st;
+  return r;
+}
+
+}  // namespace xoev

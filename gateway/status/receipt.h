@@ -1,0 +1,38 @@
+// A receipt: one step in a message's life, as it travels on topic xoev.receipts
+// (key = message id; CONTRACTS.md §3). Every gateway instance folds them into its
+// StatusStore, so any instance answers GET /v1/messages/{id}.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/core/result.h"
+
+namespace xoev {
+
+inline constexpr std::string_view kReceiptsTopic = "xoev.receipts";
+
+enum class DeliveryStatus { accepted, forwarded, failed, delivered, rejected, dead_lettered };
+
+std::string_view to_string(DeliveryStatus s);
+std::optional<DeliveryStatus> parse_status(std::string_view s);
+bool is_terminal(DeliveryStatus s);
+// XTA TransportReport-like status: 0 = delivered, 1 = in transit, 2 = warning (retrying), 3 = error.
+int transport_status(DeliveryStatus s);
+
+struct Receipt {
+  std::string message_id;
+  std::string destination;
+  DeliveryStatus status = DeliveryStatus::accepted;
+  std::string at;      // RFC 3339
+  std::string detail;  // human-readable; the reason for failed/rejected/dead-lettered
+  // Only on "accepted": lets any instance repeat the original 202 answer for a resent id.
+  std::string standard;
+  std::string message_type;
+
+  std::string to_json() const;
+  static Result<Receipt> from_json(std::string_view json);
+};
+
+}  // namespace xoev

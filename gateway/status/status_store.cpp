@@ -1,0 +1,94 @@
+#include "gateway/status/status_store.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace xoev {
+namespace {
+
+// Later steps outrank earlier ones; among equal rank the later timestamp wins, so a
+// replayed dead letter that is then delivered shows "delivered".
+int rank(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::accepted: return 0;
+    case DeliveryStatus::forwarded: return 1;
+    case DeliveryStatus::failed: return 2;
+    default: return 3;
+  }
+}
+
+}  // namespace
+
+nlohmann::json MessageStatus::to_json() const {
+  auto hist = nlohmann::json::array();
+  for (const auto& [s, at] : history) hist.push_back({{"status", std::string(to_string(s))}, {"at", at}});
+  nlohmann::json j = {{"messageId", message_id},
+                      {"destination", destination},
+                      {"status", std::string(to_string(status))},
+                      {"transportStatus", transport_status(status)},
+                      {"history", std::move(hist)}};
+  if (!detail.empty()) j["detail"] = detail;
+  return j;
+}
+
+nlohmann::json MessageStatus::accepted_answer() const {
+  return {{"messageId", message_id}, {"destination", destination}, {"status", "accepted"},
+          {"standard", standard}, {"messageType", message_type}};
+}
+
+void StatusStore::apply(const Receipt& r) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = by_id_.try_emplace(r.message_id);
+  MessageStatus& m = it->second;
+  if (inserted) {
+    m.message_id = r.message_id;
+    m.status = r.status;
+    insertion_order_.push_back(r.message_id);
+  }
+  if (m.destination.empty()) m.destination = r.destination;
+  if (!r.standard.empty()) m.standard = r.standard;
+  if (!r.message_type.empty()) m.message_type = r.message_type;
+
+  const auto entry = std::make_pair(r.status, r.at);
+  if (std::find(m.history.begin(), m.history.end(), entry) != m.history.end()) return;
+  m.history.push_back(entry);
+  std::stable_sort(m.history.begin(), m.history.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+
+  // Current status: highest rank, then latest time.
+  const auto* best = &m.history.front();
+  for (const auto& h : m.history)
+    if (rank(h.first) > rank(best->first) || (rank(h.first) == rank(best->first) && h.second >= best->second)) best = &h;
+  if (best->first != m.status || best == &m.history.back()) {
+    m.status = best->first;
+    if (r.status == m.status) m.detail = r.detail;
+  }
+
+  while (by_id_.size() > max_entries_ && !insertion_order_.empty()) {
+    by_id_.erase(insertion_order_.front());
+    insertion_order_.pop_front();
+  }
+}
+
+std::optional<MessageStatus> StatusStore::get(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t StatusStore::size() const {
+  std::lock_guard lock(mu_);
+  return by_id_.size();
+}
+
+std::vector<std::pair<DeliveryStatus, size_t>> StatusStore::counts() const {
+  std::map<DeliveryStatus, size_t> c;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, m] : by_id_) ++c[m.status];
+  }
+  return {c.begin(), c.end()};
+}
+
+}  // namespace xoev

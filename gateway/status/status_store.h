@@ -1,0 +1,51 @@
+// What the gateway knows about each message: folded from receipts, in whatever
+// order they arrive (the gateway's "accepted" and a fast deliverer's "delivered"
+// race on the receipts topic). Bounded: beyond max_entries the oldest finished
+// messages are forgotten first.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gateway/status/receipt.h"
+
+namespace xoev {
+
+struct MessageStatus {
+  std::string message_id;
+  std::string destination;
+  std::string standard;
+  std::string message_type;
+  DeliveryStatus status = DeliveryStatus::accepted;
+  std::string detail;
+  std::vector<std::pair<DeliveryStatus, std::string>> history;  // (status, at), ordered by time
+
+  nlohmann::json to_json() const;         // GET /v1/messages/{id}
+  nlohmann::json accepted_answer() const;  // the 202 body, repeated as 200 for a resent id
+};
+
+class StatusStore {
+ public:
+  explicit StatusStore(size_t max_entries = 2'000'000) : max_entries_(max_entries) {}
+
+  // Idempotent: the same (status, at) twice changes nothing.
+  void apply(const Receipt& r);
+  std::optional<MessageStatus> get(const std::string& message_id) const;
+  size_t size() const;
+  // Counts per status, for /metrics.
+  std::vector<std::pair<DeliveryStatus, size_t>> counts() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, MessageStatus> by_id_;
+  std::deque<std::string> insertion_order_;
+  size_t max_entries_;
+};
+
+}  // namespace xoev

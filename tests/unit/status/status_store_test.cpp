@@ -1,0 +1,71 @@
+#include "gateway/status/status_store.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace xoev;
+
+namespace {
+Receipt receipt(DeliveryStatus s, std::string at, std::string detail = "") {
+  Receipt r;
+  r.message_id = "m1";
+  r.destination = "d";
+  r.status = s;
+  r.at = std::move(at);
+  r.detail = std::move(detail);
+  return r;
+}
+}  // namespace
+
+TEST(StatusStore, DeliveredBeforeAcceptedStillEndsDelivered) {
+  StatusStore store;
+  store.apply(receipt(DeliveryStatus::delivered, "2026-01-01T00:00:03.000Z"));
+  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(DeliveryStatus::forwarded, "2026-01-01T00:00:02.000Z"));
+  auto m = store.get("m1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, DeliveryStatus::delivered);
+  ASSERT_EQ(m->history.size(), 3u);
+  EXPECT_EQ(m->history.front().first, DeliveryStatus::accepted);
+  EXPECT_EQ(m->to_json()["transportStatus"], 0);
+}
+
+TEST(StatusStore, ReplayedDeadLetterThatIsDeliveredShowsDelivered) {
+  StatusStore store;
+  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(DeliveryStatus::dead_lettered, "2026-01-01T00:00:05.000Z", "disk full"));
+  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::dead_lettered);
+  EXPECT_EQ(store.get("m1")->detail, "disk full");
+  store.apply(receipt(DeliveryStatus::delivered, "2026-01-01T00:01:00.000Z"));
+  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::delivered);
+}
+
+TEST(StatusStore, DuplicateReceiptsAreIgnored) {
+  StatusStore store;
+  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  EXPECT_EQ(store.get("m1")->history.size(), 1u);
+}
+
+TEST(StatusStore, BoundedByEvictingOldest) {
+  StatusStore store(2);
+  for (const char* id : {"a", "b", "c"}) {
+    Receipt r = receipt(DeliveryStatus::accepted, "t");
+    r.message_id = id;
+    store.apply(r);
+  }
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_FALSE(store.get("a"));
+  EXPECT_TRUE(store.get("c"));
+}
+
+TEST(Receipt, JsonRoundTripAndRejectsGarbage) {
+  Receipt r = receipt(DeliveryStatus::dead_lettered, "2026-01-01T00:00:01.000Z", "x");
+  auto back = Receipt::from_json(r.to_json());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->status, DeliveryStatus::dead_lettered);
+  EXPECT_EQ(nlohmann::json::parse(r.to_json())["status"], "dead-lettered");
+  EXPECT_FALSE(Receipt::from_json("not json").ok());
+  EXPECT_FALSE(Receipt::from_json(R"({"messageId":"x","status":"teleported"})").ok());
+}
