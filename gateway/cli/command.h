@@ -38,5 +38,6 @@ int fail(const Problem& p);
 
 #define XOEVGATE_CONCAT_(a, b) a##b
 #define XOEVGATE_CONCAT(a, b) XOEVGATE_CONCAT_(a, b)
-#define XOEVGATE_COMMAND(name, help, setup) \
-  static ::xoev::cli::Registrar XOEVGATE_CONCAT(xoevgate_cmd_, __LINE__){name, help, setup}
+// Variadic so that commas inside the setup lambda need no extra parentheses.
+#define XOEVGATE_COMMAND(name, help, ...) \
+  static ::xoev::cli::Registrar XOEVGATE_CONCAT(xoevgate_cmd_, __LINE__){name, help, __VA_ARGS__}

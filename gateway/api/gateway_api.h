@@ -1,0 +1,26 @@
+// The HTTP API of CONTRACTS.md §2 on top of the ingest pipeline and the status
+// store: POST/GET /v1/messages, /healthz, /readyz, /metrics.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "gateway/http/router.h"
+#include "gateway/ingest/ingest_pipeline.h"
+#include "gateway/status/status_store.h"
+
+namespace xoev {
+
+struct GatewayApiDeps {
+  IngestPipeline& pipeline;
+  StatusStore& status;
+  std::function<Status()> ready;          // config loaded, broker reachable, receipts caught up
+  std::function<std::string()> metrics;   // Prometheus text exposition
+};
+
+http::Router make_gateway_api(GatewayApiDeps deps);
+
+// application/xml, text/xml and application/*+xml, with or without parameters.
+bool is_xml_media_type(std::string_view content_type);
+
+}  // namespace xoev

@@ -1,0 +1,40 @@
+// `xoevgate deliver`: one outbound adapter as its own process (consumer group xoevgate.<ID>).
+#include <spdlog/spdlog.h>
+
+#include "gateway/cli/command.h"
+#include "gateway/runtime/deliverer_pool.h"
+#include "gateway/runtime/signal_waiter.h"
+
+namespace {
+
+XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI::App& app) {
+  auto config = std::make_shared<std::string>();
+  auto destination = std::make_shared<std::string>();
+  app.add_option("--config", *config, "configuration file")->required();
+  app.add_option("--destination", *destination, "destination id")->required();
+  return [config, destination]() -> int {
+    xoev::SignalWaiter signals;
+    auto c = xoev::load_config(*config);
+    if (!c) return xoev::cli::fail(c.problem());
+    const auto* d = c->destination(*destination);
+    if (!d)
+      return xoev::cli::fail(xoev::Problem::make(xoev::ProblemKind::usage, "no destination '" + *destination + "' in " + *config));
+    if (c->kafka.embedded())
+      return xoev::cli::fail(xoev::Problem::make(
+          xoev::ProblemKind::usage,
+          "kafka.bootstrap is 'embedded': that cluster lives inside `serve`; use in_process: true, or run "
+          "`xoevgate dev-kafka` and put its bootstrap list into the config"));
+    const xoev::KafkaConnection conn{c->kafka.bootstrap, c->kafka.properties};
+    auto producer = xoev::Producer::create(conn, "xoevgate-deliver-" + d->id, c->gateway.ack_timeout);
+    if (!producer) return xoev::cli::fail(producer.problem());
+    xoev::DelivererPool pool;
+    if (auto s = pool.add(conn, *c, *d, **producer); !s) return xoev::cli::fail(s.problem());
+    signals.wait();
+    spdlog::info("deliverer '{}' shutting down", d->id);
+    pool.stop();
+    (void)(*producer)->flush(std::chrono::seconds(10));
+    return 0;
+  };
+});
+
+}  // namespace

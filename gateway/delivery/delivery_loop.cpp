@@ -1,0 +1,175 @@
+#include "gateway/delivery/delivery_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <thread>
+
+#include "adapters/outbound/file/file_adapter.h"
+#include "gateway/core/clock.h"
+#include "gateway/crypto/envelope_seal.h"
+#include "gateway/crypto/key_file.h"
+
+namespace xoev {
+
+std::string dlq_topic(const std::string& destination_id) { return "xoev.dlq." + destination_id; }
+std::string consumer_group(const std::string& destination_id) { return "xoevgate." + destination_id; }
+
+Result<OutboundAdapterPtr> make_outbound_adapter(const DestinationSection& d) {
+  if (d.adapter.type == "file") return make_file_adapter(d.adapter);
+  return Problem::make(ProblemKind::config_invalid,
+                       "adapter type '" + d.adapter.type + "' of destination '" + d.id + "' is not available in this build")
+      .at(d.where);
+}
+
+Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const KafkaConnection& connection, const Config& config,
+                                                           const DestinationSection& destination, Producer& producer) {
+  std::unique_ptr<DeliveryLoop> loop(new DeliveryLoop());
+  loop->connection_ = connection;
+  // A record being retried holds its partition for up to max_backoff between polls.
+  loop->connection_.properties.try_emplace("max.poll.interval.ms", "3600000");
+  loop->destination_ = destination;
+  loop->producer_ = &producer;
+  loop->receipts_ = std::make_unique<ReceiptPublisher>(producer);
+  auto trusted = crypto::load_key_ring(config.keys.trusted_gateways);
+  if (!trusted) return trusted.problem();
+  if (trusted->empty())
+    return Problem::make(ProblemKind::config_invalid, "keys.trusted_gateways is empty: the deliverer could verify no message");
+  loop->trusted_ = std::move(trusted).value();
+  auto decryption = crypto::load_key_ring(destination.adapter.decryption_keys);
+  if (!decryption) return decryption.problem();
+  loop->decryption_ = std::move(decryption).value();
+  auto adapter = make_outbound_adapter(destination);
+  if (!adapter) return adapter.problem();
+  loop->adapter_ = std::move(adapter).value();
+  return loop;
+}
+
+Status DeliveryLoop::run(const std::atomic<bool>& stop) {
+  auto consumer = Consumer::create(connection_, consumer_group(destination_.id), {destination_.topic}, true);
+  if (!consumer) return consumer.problem();
+  consumer_ = std::move(consumer).value();
+  spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
+               consumer_group(destination_.id), adapter_->type());
+  auto last_error_log = std::chrono::steady_clock::time_point{};
+  while (!stop.load()) {
+    auto polled = consumer_->poll(std::chrono::milliseconds(200));
+    if (!polled) {
+      // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
+      if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
+        spdlog::warn("deliverer '{}': {}", destination_.id, polled.problem().detail);
+        last_error_log = std::chrono::steady_clock::now();
+      }
+      continue;
+    }
+    if (!polled->has_value()) continue;
+    if (handle(**polled, stop) == Handled::stopped) break;
+  }
+  consumer_->close();
+  return ok_status();
+}
+
+bool DeliveryLoop::publish_and_wait(const Receipt& r) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto result = done->get_future();
+  receipts_->publish(r, [done](Status s) { done->set_value(std::move(s)); });
+  return result.get().ok();
+}
+
+bool DeliveryLoop::dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts) {
+  Envelope env = record.env;  // still encrypted and signed: replay puts it back unchanged
+  env.topic = dlq_topic(destination_.id);
+  env.set(header::dlq_reason, reason);
+  env.set(header::dlq_attempts, std::to_string(attempts));
+  auto done = std::make_shared<std::promise<Status>>();
+  auto result = done->get_future();
+  producer_->produce(std::move(env), [done](Result<Delivery> d) {
+    done->set_value(d ? ok_status() : Status(d.problem()));
+  });
+  const Status s = result.get();
+  if (!s) spdlog::error("dead letter for {} not stored: {}", record.env.key, s.problem().detail);
+  return s.ok();
+}
+
+std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
+  // Exponential with full jitter: spreads retries of many deliverers after an outage.
+  const auto& a = destination_.adapter;
+  const double base = static_cast<double>(a.initial_backoff.count()) * std::pow(2.0, attempt - 1);
+  const double capped = std::min(base, static_cast<double>(a.max_backoff.count()));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(capped * jitter(rng_)));
+}
+
+DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const std::atomic<bool>& stop) {
+  const std::string id = record.env.get(header::message_id).empty() ? record.env.key : record.env.get(header::message_id);
+  auto receipt = [&](DeliveryStatus s, std::string detail) {
+    Receipt r;
+    r.message_id = id;
+    r.destination = destination_.id;
+    r.status = s;
+    r.at = rfc3339_now();
+    r.detail = std::move(detail);
+    return r;
+  };
+  // Outcome durable first (receipt and, where needed, dead letter), then the offset.
+  auto finish = [&](DeliveryStatus s, const std::string& detail, bool to_dlq, int attempts) {
+    while (!stop.load()) {
+      if (to_dlq && !dead_letter(record, detail, attempts)) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+      publish_and_wait(receipt(s, detail));
+      if (auto c = consumer_->commit(record); !c)
+        spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
+      return Handled::committed;
+    }
+    return Handled::stopped;
+  };
+
+  auto opened = crypto::open(record.env, trusted_, decryption_);
+  if (!opened) {
+    ++counters_.rejected;
+    spdlog::error("message {} for '{}' rejected: {}", id, destination_.id, opened.problem().detail);
+    return finish(DeliveryStatus::rejected, opened.problem().detail, true, 0);
+  }
+  DeliveredMessage m;
+  m.message_id = id;
+  m.destination = destination_.id;
+  m.message_type = record.env.get(header::message_type);
+  m.standard = record.env.get(header::standard);
+  m.sender = record.env.get(header::sender);
+  m.recipient = record.env.get(header::recipient);
+  m.accepted_at = record.env.get(header::accepted_at);
+  m.body = std::move(opened).value();
+  receipts_->publish(receipt(DeliveryStatus::forwarded, "consumed by " + consumer_group(destination_.id)));
+
+  for (int attempt = 1; !stop.load(); ++attempt) {
+    m.attempt = attempt;
+    DeliveryOutcome outcome = adapter_->deliver(m);
+    if (auto* ok = std::get_if<Delivered>(&outcome)) {
+      ++counters_.delivered;
+      return finish(DeliveryStatus::delivered, ok->detail, false, attempt);
+    }
+    if (auto* no = std::get_if<Reject>(&outcome)) {
+      ++counters_.rejected;
+      return finish(DeliveryStatus::rejected, no->problem.detail, true, attempt);
+    }
+    const auto& retry = std::get<Retry>(outcome);
+    if (attempt >= destination_.adapter.max_attempts) {
+      ++counters_.dead_lettered;
+      spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
+      return finish(DeliveryStatus::dead_lettered, retry.reason, true, attempt);
+    }
+    ++counters_.retried;
+    publish_and_wait(receipt(DeliveryStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason));
+    const auto wait = retry.after.count() > 0 ? retry.after : backoff(attempt);
+    spdlog::warn("message {} for '{}': attempt {} failed ({}), retrying in {} ms", id, destination_.id, attempt,
+                 retry.reason, wait.count());
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (!stop.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Handled::stopped;  // not committed: the next owner of the partition delivers it
+}
+
+}  // namespace xoev

@@ -1,0 +1,132 @@
+#include "gateway/ingest/ingest_pipeline.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/core/clock.h"
+#include "gateway/crypto/envelope_seal.h"
+
+namespace xoev {
+namespace {
+
+// W3C trace context: keep the caller's, or start a new trace.
+std::string make_traceparent(const std::string& incoming) {
+  if (incoming.size() == 55 && incoming.compare(0, 3, "00-") == 0) return incoming;
+  unsigned char r[24];
+  RAND_bytes(r, sizeof r);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "00-";
+  for (int i = 0; i < 16; ++i) out += {hex[r[i] >> 4], hex[r[i] & 15]};
+  out += "-";
+  for (int i = 16; i < 24; ++i) out += {hex[r[i] >> 4], hex[r[i] & 15]};
+  return out + "-01";
+}
+
+}  // namespace
+
+IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, Producer& producer, StatusStore& status,
+                               ReceiptPublisher& receipts, BacklogMonitor* backlog)
+    : snapshots_(snapshots), producer_(producer), status_(status), receipts_(receipts), backlog_(backlog) {}
+
+void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done) {
+  const auto snap = snapshots_.get();
+  auto inspected = snap->inspector().accept(body);
+  if (!inspected) {
+    ++counters_.refused;
+    return done(std::move(inspected).problem());
+  }
+  const RoutingHeader& h = inspected->header;
+  auto decision = snap->router().route(h);
+  if (!decision) {
+    ++counters_.refused;
+    return done(std::move(decision).problem());
+  }
+  const DestinationSection& dest = *decision->destination;
+
+  // A resent message id is answered from what we know, and nothing is produced again.
+  if (auto known = status_.get(h.message_id)) {
+    ++counters_.duplicates;
+    return done(Acceptance{200, known->accepted_answer()});
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto [it, first] = in_flight_.try_emplace(h.message_id);
+    if (!first) ++counters_.duplicates;
+    it->second.push_back(std::move(done));
+    if (!first) return;  // answered when the first submission is
+  }
+
+  if (backlog_ && !backlog_->admits(dest.topic, body.size())) {
+    ++counters_.backlog_refusals;
+    return finish(h.message_id,
+                  Problem::make(ProblemKind::backlog_full,
+                                "destination '" + dest.id + "' has " + std::to_string(backlog_->undelivered_bytes(dest.topic)) +
+                                    " undelivered bytes waiting; the embedded Kafka cluster would drop older records. Retry later."));
+  }
+
+  Envelope env;
+  env.topic = dest.topic;
+  env.key = h.message_id;
+  const std::string accepted_at = rfc3339_now();
+  env.set(header::message_id, h.message_id);
+  env.set(header::message_type, h.message_type.display());
+  env.set(header::standard, h.standard);
+  env.set(header::sender, h.author);
+  env.set(header::recipient, h.reader);
+  env.set(header::destination, dest.id);
+  env.set(header::accepted_at, accepted_at);
+  env.set(header::content_type, "application/xml");
+  env.set(header::traceparent, make_traceparent(traceparent));
+  const size_t plain_bytes = body.size();
+  env.value = std::move(body);
+  if (auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key()); !sealed) {
+    spdlog::error("cannot seal message {} for {}: {}", h.message_id, dest.id, sealed.problem().one_line());
+    return finish(h.message_id, Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
+  }
+
+  nlohmann::json answer = {{"messageId", h.message_id}, {"destination", dest.id}, {"status", "accepted"},
+                           {"standard", h.standard}, {"messageType", h.message_type.display()}};
+  Receipt receipt;
+  receipt.message_id = h.message_id;
+  receipt.destination = dest.id;
+  receipt.status = DeliveryStatus::accepted;
+  receipt.at = accepted_at;
+  receipt.detail = "accepted for " + dest.id + " (" + std::to_string(plain_bytes) + " bytes)";
+  receipt.standard = h.standard;
+  receipt.message_type = h.message_type.display();
+
+  const size_t sealed_bytes = env.value.size();
+  const std::string topic = env.topic;
+  producer_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<Delivery> d) mutable {
+    if (!d) {
+      ++counters_.broker_failures;
+      spdlog::warn("message {} not acknowledged by Kafka: {}", receipt.message_id, d.problem().detail);
+      return finish(receipt.message_id, std::move(d).problem());
+    }
+    if (backlog_) backlog_->record_produced(topic, d->partition, d->offset, sealed_bytes);
+    status_.apply(receipt);
+    receipts_.publish(receipt);
+    ++counters_.accepted;
+    finish(receipt.message_id, Acceptance{202, std::move(answer)});
+  });
+}
+
+void IngestPipeline::finish(const std::string& id, Result<Acceptance> first) {
+  std::vector<AcceptCallback> waiting;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) return;
+    waiting = std::move(it->second);
+    in_flight_.erase(it);
+  }
+  // The first submitter gets 202; those who resent meanwhile get 200 with the same
+  // answer, or the same failure (then nothing was accepted and they may retry).
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    if (!first) waiting[i](first.problem());
+    else if (i == 0) waiting[i](*first);
+    else waiting[i](Acceptance{200, first->body});
+  }
+}
+
+}  // namespace xoev

@@ -1,0 +1,56 @@
+// The accept path: inspect → route → check for resends → back-pressure → seal
+// (JWE + gateway JWS) → produce → answer. The answer comes only from the delivery
+// report: 202 when the broker acknowledged (acks=all), 503 otherwise.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/ingest/receipt_publisher.h"
+#include "gateway/ingest/snapshot_holder.h"
+#include "gateway/kafka/backlog_monitor.h"
+#include "gateway/kafka/producer.h"
+#include "gateway/status/status_store.h"
+
+namespace xoev {
+
+struct Acceptance {
+  int http_status = 202;  // 202 first time, 200 for a resent message id
+  nlohmann::json body;
+};
+using AcceptCallback = std::function<void(Result<Acceptance>)>;
+
+class IngestPipeline {
+ public:
+  // backlog may be null (real clusters keep what they are told to keep).
+  IngestPipeline(SnapshotHolder& snapshots, Producer& producer, StatusStore& status, ReceiptPublisher& receipts,
+                 BacklogMonitor* backlog);
+
+  // Calls done exactly once, on this thread or on the producer's thread.
+  void submit(std::string body, std::string traceparent, AcceptCallback done);
+
+  struct Counters {
+    std::atomic<uint64_t> accepted{0}, duplicates{0}, refused{0}, broker_failures{0}, backlog_refusals{0};
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  void finish(const std::string& id, Result<Acceptance> first);
+
+  SnapshotHolder& snapshots_;
+  Producer& producer_;
+  StatusStore& status_;
+  ReceiptPublisher& receipts_;
+  BacklogMonitor* backlog_;
+  Counters counters_;
+  // Requests for a message id whose first submission is still waiting for the broker.
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<AcceptCallback>> in_flight_;
+};
+
+}  // namespace xoev

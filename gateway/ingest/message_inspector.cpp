@@ -1,0 +1,104 @@
+#include "gateway/ingest/message_inspector.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+namespace xoev {
+
+MessageInspector::MessageInspector(std::vector<InboundAdapterPtr> adapters, std::shared_ptr<const SchemaCatalog> catalog,
+                                   size_t max_message_bytes)
+    : adapters_(std::move(adapters)), catalog_(std::move(catalog)), max_message_bytes_(max_message_bytes) {}
+
+std::string derived_message_id(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x80);  // version 8
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);  // RFC 9562 variant
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", digest[0],
+                digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9],
+                digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]);
+  return out;
+}
+
+bool is_safe_message_id(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
+  return true;
+}
+
+Inspection MessageInspector::inspect(std::string_view bytes) const {
+  Inspection out;
+  auto doc = XmlDocument::parse(bytes, max_message_bytes_);
+  if (!doc) {
+    out.problem = doc.problem();
+    return out;
+  }
+  const std::string ns = doc->root_namespace();
+  out.root = (ns.empty() ? "" : "{" + ns + "}") + doc->root_name();
+  if (catalog_) out.schema = catalog_->find(*doc);
+
+  const InboundAdapter* adapter = nullptr;
+  for (const auto& a : adapters_)
+    if (a->detect(*doc)) {
+      adapter = a.get();
+      break;
+    }
+  if (!adapter) {
+    if (out.schema)
+      out.problem = Problem::make(ProblemKind::missing_routing_header,
+                                  "this is a " + out.schema->standard + " message (" + out.root +
+                                      ") but it has no routing header (nachrichtenkopf) that an inbound adapter understands");
+    else
+      out.problem = Problem::make(ProblemKind::unknown_standard,
+                                  "no standard is configured for root element " + out.root +
+                                      " and it carries no XÖV message head");
+    return out;
+  }
+  out.adapter = std::string(adapter->name());
+
+  auto header = adapter->extract(*doc);
+  if (!header) {
+    out.problem = header.problem();
+    return out;
+  }
+  out.header = std::move(header).value();
+  if (out.header.message_id.empty()) out.header.message_id = derived_message_id(bytes);
+  if (!is_safe_message_id(out.header.message_id)) {
+    out.problem = Problem::make(ProblemKind::invalid_routing_field,
+                                "message id '" + out.header.message_id.substr(0, 80) +
+                                    "' is not usable: at most 128 characters of A-Z a-z 0-9 . _ - :");
+    return out;
+  }
+  if (out.schema) {
+    if (out.header.standard.empty()) out.header.standard = out.schema->standard;
+    if (out.header.version.empty()) out.header.version = out.schema->version;
+  }
+  if (out.header.standard.empty()) out.header.standard = out.adapter;
+
+  if (!catalog_) return out;
+  if (!out.schema) {
+    out.problem = Problem::make(ProblemKind::unknown_standard,
+                                "no schema in the catalog for root element " + out.root +
+                                    (out.header.version.empty() ? "" : " version " + out.header.version) +
+                                    "; add the standard to schemas/catalog.yaml or to standards: in the config");
+    return out;
+  }
+  if (auto valid = catalog_->validate(*out.schema, *doc); !valid) {
+    out.problem = valid.problem();
+    return out;
+  }
+  out.validated = true;
+  return out;
+}
+
+Result<Inspection> MessageInspector::accept(std::string_view bytes) const {
+  Inspection i = inspect(bytes);
+  if (i.problem) return std::move(*i.problem);
+  return i;
+}
+
+}  // namespace xoev

@@ -1,0 +1,22 @@
+// Publishes receipts to xoev.receipts. The delivery report decides: callers that
+// must know the receipt is durable (the delivery loop, before committing an
+// offset) pass a callback; the gateway's "accepted" receipt is fire-and-log.
+#pragma once
+
+#include <functional>
+
+#include "gateway/kafka/producer.h"
+#include "gateway/status/receipt.h"
+
+namespace xoev {
+
+class ReceiptPublisher {
+ public:
+  explicit ReceiptPublisher(Producer& producer) : producer_(producer) {}
+  void publish(const Receipt& r, std::function<void(Status)> done = {});
+
+ private:
+  Producer& producer_;
+};
+
+}  // namespace xoev

@@ -1,0 +1,158 @@
+#include "gateway/runtime/gateway_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "gateway/api/gateway_api.h"
+#include "gateway/delivery/delivery_loop.h"
+
+namespace xoev {
+
+Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& config_file,
+                                                              const std::optional<std::string>& listen_override) {
+  std::unique_ptr<GatewayRuntime> rt(new GatewayRuntime());
+  rt->config_file_ = config_file;
+  rt->listen_override_ = listen_override;
+  auto config = load_config(config_file);
+  if (!config) return config.problem();
+  if (listen_override) config->gateway.listen = *listen_override;
+
+  auto snapshot = GatewaySnapshot::build(*config);
+  if (!snapshot) return snapshot.problem();
+  rt->snapshots_ = std::make_unique<SnapshotHolder>(std::move(snapshot).value());
+  if (!config->schema_catalog)
+    spdlog::warn("no schemas.catalog configured: messages are NOT validated against their XSD");
+
+  auto kafka = start_kafka(*config);
+  if (!kafka) return kafka.problem();
+  rt->kafka_ = std::move(kafka).value();
+
+  auto producer = Producer::create(rt->kafka_.connection, "xoevgate-gateway", config->gateway.ack_timeout);
+  if (!producer) return producer.problem();
+  rt->producer_ = std::move(producer).value();
+  rt->receipts_ = std::make_unique<ReceiptPublisher>(*rt->producer_);
+  rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_);
+  rt->receipts_tracker_->start();
+
+  if (config->kafka.embedded()) {
+    std::vector<BacklogMonitor::Watched> watched;
+    for (const auto& d : config->destinations) watched.push_back({d.topic, consumer_group(d.id)});
+    rt->backlog_ = std::make_unique<BacklogMonitor>(rt->kafka_.connection, std::move(watched),
+                                                    config->kafka.embedded_backlog_bytes, std::chrono::milliseconds(250));
+    spdlog::warn("embedded Kafka: at most {} undelivered bytes per partition are accepted; beyond that POST answers "
+                 "503 backlog-full until the deliverers catch up",
+                 config->kafka.embedded_backlog_bytes);
+  }
+  rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
+                                                   rt->backlog_.get());
+
+  for (const auto& d : config->destinations)
+    if (d.adapter.in_process)
+      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->producer_); !s) return s.problem();
+
+  rt->probe_ = std::thread([r = rt.get()] {
+    while (!r->stop_probe_) {
+      r->broker_ok_ = r->producer_->reachable(std::chrono::seconds(2)).ok();
+      for (int i = 0; i < 20 && !r->stop_probe_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  http::HttpServer::Options opts;
+  opts.listen = config->gateway.listen;
+  opts.threads = config->gateway.threads;
+  opts.max_body_bytes = config->gateway.max_message_bytes;
+  GatewayRuntime* self = rt.get();
+  auto server = http::HttpServer::start(
+      opts, make_gateway_api({*rt->pipeline_, rt->status_, [self] { return self->readiness(); },
+                              [self] { return self->metrics(); }}));
+  if (!server) return server.problem();
+  rt->server_ = std::move(server).value();
+  spdlog::warn("no senders: configured — every client may submit (anonymous); put the gateway behind an "
+               "authenticating proxy or restrict the listen address");
+  spdlog::info("xoevgate listening on {} (port {}), {} destinations, {} routes", config->gateway.listen,
+               rt->server_->port(), config->destinations.size(), config->routes.size());
+  return rt;
+}
+
+GatewayRuntime::~GatewayRuntime() { stop(); }
+
+void GatewayRuntime::stop() {
+  // Reverse order of start: no new requests, finish deliveries, then the broker.
+  if (server_) server_->stop();
+  deliverers_.stop();
+  stop_probe_ = true;
+  if (probe_.joinable()) probe_.join();
+  if (receipts_tracker_) receipts_tracker_->stop();
+  if (producer_) (void)producer_->flush(std::chrono::seconds(10));
+  backlog_.reset();
+}
+
+Status GatewayRuntime::readiness() const {
+  if (!broker_ok_) return Problem::make(ProblemKind::broker_unavailable, "Kafka is not reachable");
+  if (!receipts_tracker_->caught_up())
+    return Problem::make(ProblemKind::broker_unavailable, "still reading message statuses from xoev.receipts");
+  return ok_status();
+}
+
+Status GatewayRuntime::reload() {
+  auto config = load_config(config_file_);
+  if (!config) {
+    ++reload_failures_;
+    return config.problem();
+  }
+  if (listen_override_) config->gateway.listen = *listen_override_;
+  const auto old = snapshots_->get();
+  const Config& before = old->config();
+  if (config->kafka.bootstrap != before.kafka.bootstrap || config->gateway.listen != before.gateway.listen)
+    spdlog::warn("reload: kafka.bootstrap and gateway.listen changes take effect after a restart");
+  for (const auto& d : config->destinations) {
+    const auto* was = before.destination(d.id);
+    if (!was || was->topic != d.topic || was->adapter.in_process != d.adapter.in_process)
+      spdlog::warn("reload: destination '{}' is new or changed topic/in_process; its deliverer starts after a restart",
+                   d.id);
+  }
+  auto snapshot = GatewaySnapshot::build(std::move(config).value());
+  if (!snapshot) {
+    ++reload_failures_;
+    return snapshot.problem();
+  }
+  snapshots_->set(std::move(snapshot).value());
+  ++reloads_;
+  return ok_status();
+}
+
+std::string GatewayRuntime::metrics() const {
+  std::ostringstream out;
+  const auto& c = pipeline_->counters();
+  out << "# TYPE xoevgate_messages_accepted_total counter\nxoevgate_messages_accepted_total " << c.accepted << "\n"
+      << "# TYPE xoevgate_messages_duplicate_total counter\nxoevgate_messages_duplicate_total " << c.duplicates << "\n"
+      << "# TYPE xoevgate_messages_refused_total counter\nxoevgate_messages_refused_total " << c.refused << "\n"
+      << "# TYPE xoevgate_broker_failures_total counter\nxoevgate_broker_failures_total " << c.broker_failures << "\n"
+      << "# TYPE xoevgate_backlog_refusals_total counter\nxoevgate_backlog_refusals_total " << c.backlog_refusals << "\n"
+      << "# TYPE xoevgate_config_reloads_total counter\nxoevgate_config_reloads_total " << reloads_ << "\n"
+      << "# TYPE xoevgate_config_reload_failures_total counter\nxoevgate_config_reload_failures_total "
+      << reload_failures_ << "\n";
+  out << "# TYPE xoevgate_messages gauge\n";
+  for (const auto& [status, n] : status_.counts())
+    out << "xoevgate_messages{status=\"" << to_string(status) << "\"} " << n << "\n";
+  const auto snap = snapshots_->get();
+  if (backlog_) {
+    out << "# TYPE xoevgate_undelivered_bytes gauge\n";
+    for (const auto& d : snap->config().destinations)
+      out << "xoevgate_undelivered_bytes{destination=\"" << d.id << "\"} " << backlog_->undelivered_bytes(d.topic) << "\n";
+  }
+  out << "# TYPE xoevgate_deliveries_total counter\n";
+  for (const auto& loop : deliverers_.loops()) {
+    const auto& k = loop->counters();
+    const std::string d = loop->destination_id();
+    out << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"delivered\"} " << k.delivered << "\n"
+        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"retried\"} " << k.retried << "\n"
+        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"rejected\"} " << k.rejected << "\n"
+        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"dead_lettered\"} " << k.dead_lettered
+        << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace xoev
