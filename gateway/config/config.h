@@ -30,9 +30,11 @@ struct KafkaSection {
   std::map<std::string, std::string> properties;    // passed to librdkafka as is
   int embedded_brokers = 3;
   int partitions = 3;                               // for topics the embedded cluster creates
-  // Embedded cluster keeps ~5 MB per partition and silently drops older records.
-  // Undelivered bytes per destination stay below this, else 503 backlog-full.
-  size_t embedded_backlog_bytes = 3u << 20;
+  // librdkafka's mock cluster (embedded, or `xoevgate dev-kafka`) keeps ~5 MB per
+  // partition and silently drops older records. Undelivered bytes per partition stay
+  // below this, else 503 backlog-full. Default: 3 MiB when embedded, off (0) for
+  // other clusters — set it when bootstrap points at `xoevgate dev-kafka`.
+  size_t backlog_bytes_per_partition = 0;
   bool embedded() const { return bootstrap == "embedded"; }
 };
 

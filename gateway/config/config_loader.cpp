@@ -53,7 +53,7 @@ void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
 void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (!n) return;
   if (!r.is_map(n, "kafka")) return;
-  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "embedded_backlog_bytes"}, "kafka");
+  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition"}, "kafka");
   k.bootstrap = r.str(n, "bootstrap", k.bootstrap);
   if (k.bootstrap.empty()) r.error(n["bootstrap"], "bootstrap must be 'embedded' or a list host:port,host:port");
   if (const auto props = n["properties"]; props && !props.IsNull()) {
@@ -66,9 +66,10 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   }
   k.embedded_brokers = static_cast<int>(r.integer(n, "embedded_brokers", k.embedded_brokers, 1, 9));
   k.partitions = static_cast<int>(r.integer(n, "partitions", k.partitions, 1, 64));
-  // Embedded partitions drop data past ~5 MB; keep clear of that edge.
-  k.embedded_backlog_bytes = static_cast<size_t>(
-      r.integer(n, "embedded_backlog_bytes", static_cast<long long>(k.embedded_backlog_bytes), 64 << 10, 4 << 20));
+  // Mock-cluster partitions drop data past ~5 MB; keep clear of that edge.
+  k.backlog_bytes_per_partition = static_cast<size_t>(r.integer(
+      n, "backlog_bytes_per_partition", k.embedded() ? 3 << 20 : 0, k.embedded() ? 64 << 10 : 0, 4 << 20));
+  if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
 }
 
 void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {

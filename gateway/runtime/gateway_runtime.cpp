@@ -35,14 +35,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_);
   rt->receipts_tracker_->start();
 
-  if (config->kafka.embedded()) {
+  if (config->kafka.backlog_bytes_per_partition > 0) {
     std::vector<BacklogMonitor::Watched> watched;
     for (const auto& d : config->destinations) watched.push_back({d.topic, consumer_group(d.id)});
     rt->backlog_ = std::make_unique<BacklogMonitor>(rt->kafka_.connection, std::move(watched),
-                                                    config->kafka.embedded_backlog_bytes, std::chrono::milliseconds(250));
-    spdlog::warn("embedded Kafka: at most {} undelivered bytes per partition are accepted; beyond that POST answers "
-                 "503 backlog-full until the deliverers catch up",
-                 config->kafka.embedded_backlog_bytes);
+                                                    config->kafka.backlog_bytes_per_partition, std::chrono::milliseconds(250));
+    spdlog::warn("back-pressure: at most {} undelivered bytes per partition are accepted; beyond that POST answers "
+                 "503 backlog-full until the deliverers catch up (the mock cluster drops records past ~5 MB)",
+                 config->kafka.backlog_bytes_per_partition);
   }
   rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
                                                    rt->backlog_.get());

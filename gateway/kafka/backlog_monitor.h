@@ -1,0 +1,106 @@
+// Back-pressure for clusters that silently drop undelivered records — above all the
+// embedded cluster, which keeps only ~5 MB (and 100,000 batches) per partition. The
+// gateway asks admits() before producing and answers 503 backlog-full when the
+// undelivered backlog of the destination's topic would exceed the budget.
+//
+// Undelivered = between the watched group's committed offset (the slowest group if a
+// topic is watched by several) and the high watermark. Sizes are known exactly for
+// records this process produced (the ledger fed by record_produced()); records it did
+// not produce (before a restart, by another instance) count as `unknown_record_bytes`
+// each. A background thread refreshes committed offsets (rd_kafka_committed on a
+// handle carrying the group's id that never subscribes, so it never joins the group)
+// and watermarks every `refresh`; refresh_now() does the same synchronously.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/core/result.h"
+#include "gateway/kafka/kafka_connection.h"
+
+namespace xoev {
+
+class BacklogMonitor {
+ public:
+  struct Watched {
+    std::string topic;
+    std::string group_id;  // the consumer group that delivers the topic's records
+  };
+
+  // Protocol overhead added to every record's payload size (record + batch headers),
+  // so that the estimate stays above what the broker stores.
+  static constexpr size_t record_overhead_bytes = 128;
+  // The embedded cluster also drops beyond 100,000 batches per partition; a batch
+  // holds at least one record, so counting records keeps us on the safe side.
+  static constexpr size_t max_records_per_partition = 90000;
+
+  BacklogMonitor(const KafkaConnection& connection, std::vector<Watched> watched, size_t budget_bytes_per_partition,
+                 std::chrono::milliseconds refresh, size_t unknown_record_bytes = 64 * 1024);
+  ~BacklogMonitor();  // stops the refresh thread (waits for a refresh under way)
+  BacklogMonitor(const BacklogMonitor&) = delete;
+  BacklogMonitor& operator=(const BacklogMonitor&) = delete;
+
+  // From the producer's delivery report: `bytes` = key + value + header sizes.
+  void record_produced(const std::string& topic, int32_t partition, int64_t offset, size_t bytes);
+
+  // True if a record of `next_bytes` fits the budget whichever partition it lands in.
+  // Unwatched topics are always admitted.
+  bool admits(const std::string& topic, size_t next_bytes) const;
+
+  // Undelivered bytes of the topic, summed over its partitions (for metrics).
+  size_t undelivered_bytes(const std::string& topic) const;
+  // Undelivered bytes of the fullest partition (what admits() compares).
+  size_t max_partition_undelivered_bytes(const std::string& topic) const;
+
+  // Refreshes offsets now; the result of the last refresh (for /readyz and logs).
+  Status refresh_now();
+  Status last_refresh() const;
+
+ private:
+  struct PartitionState {
+    int64_t low = -1;        // log start offset, -1 unknown
+    int64_t high = -1;       // high watermark, -1 unknown
+    int64_t committed = -1;  // min committed offset over the topic's groups, -1 none
+    bool loss_reported = false;
+    std::map<int64_t, size_t> ledger;  // offset → bytes, records this process produced
+    size_t ledger_bytes = 0;
+  };
+  struct TopicState {
+    std::vector<std::string> groups;
+    std::map<int32_t, PartitionState> partitions;
+  };
+  struct Usage {
+    size_t bytes = 0;
+    size_t records = 0;
+  };
+
+  Usage usage(const PartitionState& p) const;
+  void run();
+  Status refresh_locked_io();
+
+  KafkaConnection connection_;
+  const size_t budget_;
+  const std::chrono::milliseconds refresh_;
+  const size_t unknown_record_bytes_;
+
+  mutable std::mutex mu_;  // guards topics_ and last_
+  std::map<std::string, TopicState> topics_;
+  Status last_ = Problem::make(ProblemKind::broker_unavailable, "backlog monitor: not refreshed yet");
+
+  std::mutex io_mu_;  // one refresh at a time; guards the handles
+  RdKafkaHandle meta_;
+  std::map<std::string, RdKafkaHandle> group_handles_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace xoev

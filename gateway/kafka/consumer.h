@@ -1,0 +1,75 @@
+// Reading records for at-least-once delivery.
+//
+// Group mode (create): a member of consumer group `group_id` subscribed to `topics`.
+// Nothing is committed automatically: the caller commits each record after it has been
+// handled (commit = offset + 1 of that partition, synchronous). A rebalance hands
+// uncommitted records to the next owner, so a record is never lost and at worst
+// handled twice (callers dedupe by message id). A new group starts at the earliest
+// offset.
+//
+// Reader mode (create_reader): for status stores that rebuild their state from a whole
+// topic. It assigns every partition of the topic at OFFSET_BEGINNING itself (partitions
+// are looked up once at creation), joins no group and commits nothing. (librdkafka 2.0
+// needs a group.id even for assign(): it gets a random one it never uses.)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/core/result.h"
+#include "gateway/kafka/envelope.h"
+#include "gateway/kafka/kafka_connection.h"
+
+namespace xoev {
+
+struct ConsumedRecord {
+  Envelope env;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp_ms = -1;  // the record's CreateTime, -1 if none
+};
+
+class Consumer {
+ public:
+  // from_beginning: a new group (or a group without a committed offset) starts at the
+  // earliest record; otherwise at the end (only records produced from now on).
+  static Result<std::unique_ptr<Consumer>> create(const KafkaConnection& connection, const std::string& group_id,
+                                                  const std::vector<std::string>& topics, bool from_beginning);
+  // Reader mode (see above). The topic is auto-created if the cluster allows it.
+  static Result<std::unique_ptr<Consumer>> create_reader(const KafkaConnection& connection, const std::string& topic,
+                                                         std::chrono::milliseconds metadata_timeout);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // One record, or nullopt if none arrived within `timeout`. A Problem
+  // (broker_unavailable) reports a consumer error; most are transient (a broker went
+  // away, a topic does not exist yet): log it and keep polling. Single-threaded use.
+  Result<std::optional<ConsumedRecord>> poll(std::chrono::milliseconds timeout);
+
+  // Synchronously commits offset+1 of the record's partition for the group. Fails
+  // (broker_unavailable) e.g. when the partition was revoked meanwhile: then the record
+  // will be delivered again to the partition's new owner. Reader mode: Problem usage.
+  Status commit(const ConsumedRecord& record);
+
+  // The next poll() of that partition returns this record again (retry after backoff).
+  Status seek(const ConsumedRecord& record);
+
+  // Reader mode: true once every partition was read up to its high watermark as of now.
+  Result<bool> caught_up(std::chrono::milliseconds timeout);
+
+  // Leaves the group (its partitions go to the other members at once). Idempotent.
+  void close();
+
+ private:
+  Consumer() = default;
+  RdKafkaHandle rk_;
+  bool reader_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace xoev

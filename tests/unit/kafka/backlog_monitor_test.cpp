@@ -1,0 +1,87 @@
+// BacklogMonitor against the real embedded cluster: undelivered bytes rise with
+// produced records and fall when the watched group commits.
+#include "gateway/kafka/backlog_monitor.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/kafka/embedded_cluster.h"
+#include "kafka_test_support.h"
+
+namespace xoev {
+namespace {
+
+using namespace std::chrono_literals;
+using test::envelope;
+using test::produce_sync;
+
+constexpr size_t kRecordBytes = 10'000;
+constexpr size_t kOverhead = BacklogMonitor::record_overhead_bytes;
+
+TEST(BacklogMonitor, UndeliveredBytesRiseOnProduceAndFallAfterTheGroupCommits) {
+  auto cluster = EmbeddedCluster::start(3, 2);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("backlog");
+  const std::string group = test::unique_name("deliverer");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 2));
+  auto producer = Producer::create((*cluster)->connection(), "test", 20s);
+  ASSERT_TRUE(producer);
+  const size_t budget = 8 * (kRecordBytes + kOverhead);
+  BacklogMonitor monitor((*cluster)->connection(), {{topic, group}}, budget, 1h);  // refreshed by hand below
+  ASSERT_TRUE(monitor.refresh_now()) << monitor.last_refresh().problem().detail;
+  EXPECT_EQ(monitor.undelivered_bytes(topic), 0u);
+  EXPECT_TRUE(monitor.admits(topic, kRecordBytes));
+  EXPECT_TRUE(monitor.admits("some-unwatched-topic", 1u << 30));
+
+  // 8 records of 10 kB, same key → same partition, so that partition fills the budget.
+  for (int i = 0; i < 8; ++i) {
+    auto d = produce_sync(**producer, envelope(topic, "same-key", std::string(kRecordBytes, 'x')));
+    ASSERT_TRUE(d);
+    monitor.record_produced(topic, d->partition, d->offset, kRecordBytes);
+    EXPECT_EQ(monitor.undelivered_bytes(topic), (i + 1) * (kRecordBytes + kOverhead));
+  }
+  ASSERT_TRUE(monitor.refresh_now());
+  EXPECT_EQ(monitor.undelivered_bytes(topic), 8 * (kRecordBytes + kOverhead)) << "watermarks agree with the ledger";
+  EXPECT_FALSE(monitor.admits(topic, kRecordBytes)) << "one more would exceed the budget of the fullest partition";
+
+  // A restarted gateway knows no sizes: the same backlog counts at the estimated size.
+  BacklogMonitor restarted((*cluster)->connection(), {{topic, group}}, budget, 1h, 50'000);
+  ASSERT_TRUE(restarted.refresh_now());
+  EXPECT_EQ(restarted.undelivered_bytes(topic), 8 * (50'000 + kOverhead));
+
+  // The deliverer handles and commits 5 of them.
+  auto consumer = Consumer::create((*cluster)->connection(), group, {topic}, true);
+  ASSERT_TRUE(consumer);
+  auto got = test::consume(**consumer, 5, 30s, true);
+  ASSERT_EQ(got.size(), 5u);
+  ASSERT_TRUE(monitor.refresh_now());
+  EXPECT_EQ(monitor.undelivered_bytes(topic), 3 * (kRecordBytes + kOverhead));
+  EXPECT_TRUE(monitor.admits(topic, kRecordBytes));
+  ASSERT_TRUE(restarted.refresh_now());
+  EXPECT_EQ(restarted.undelivered_bytes(topic), 3 * (50'000 + kOverhead));
+
+  auto rest = test::consume(**consumer, 3, 30s, true);
+  ASSERT_EQ(rest.size(), 3u);
+  ASSERT_TRUE(monitor.refresh_now());
+  EXPECT_EQ(monitor.undelivered_bytes(topic), 0u);
+  EXPECT_EQ(monitor.max_partition_undelivered_bytes(topic), 0u);
+}
+
+TEST(BacklogMonitor, RefreshFailsWhileTheClusterIsDownAndStopsCleanly) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("backlog-down");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 1));
+  auto monitor = std::make_unique<BacklogMonitor>((*cluster)->connection(),
+                                                  std::vector<BacklogMonitor::Watched>{{topic, "g"}}, 1u << 20, 50ms);
+  ASSERT_TRUE(monitor->refresh_now());
+  ASSERT_TRUE((*cluster)->set_broker_up(1, false));
+  auto down = monitor->refresh_now();
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.problem().kind, ProblemKind::broker_unavailable);
+  const auto started = std::chrono::steady_clock::now();
+  monitor.reset();  // the background thread stops within one refresh timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 6s);
+}
+
+}  // namespace
+}  // namespace xoev
