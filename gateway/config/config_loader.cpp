@@ -87,7 +87,7 @@ void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
 void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest) {
   const std::string where = "destination '" + dest + "' adapter";
   if (!n) {
-    r.error_at({r.file().string(), 0, 0}, where + " is missing");
+    r.error_at({r.shown(), 0, 0}, where + " is missing");
     return;
   }
   if (!r.is_map(n, where)) return;
@@ -244,22 +244,23 @@ void read_standards(YamlReader& r, const YAML::Node& n, std::vector<StandardSect
   }
 }
 
-std::vector<Problem> read(const fs::path& file, Config& c) {
-  YamlReader r(file);
+std::vector<Problem> read(const fs::path& shown, Config& c) {
+  const fs::path file = fs::absolute(shown).lexically_normal();
+  YamlReader r(file, shown.string());
   c.file = file;
   YAML::Node root;
   try {
     root = YAML::LoadFile(file.string());
   } catch (const YAML::BadFile&) {
-    r.error_at({file.string(), 0, 0}, "cannot read the file");
+    r.error_at({r.shown(), 0, 0}, "cannot read the file");
     return std::move(r.problems());
   } catch (const YAML::Exception& e) {
-    r.error_at({file.string(), e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
+    r.error_at({r.shown(), e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
     return std::move(r.problems());
   }
   try {
     if (!root.IsMap()) {
-      r.error_at({file.string(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
+      r.error_at({r.shown(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
       return std::move(r.problems());
     }
     r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards"}, "the top level");
@@ -274,14 +275,14 @@ std::vector<Problem> read(const fs::path& file, Config& c) {
     }
     read_keys(r, root["keys"], c.keys);
     if (!c.keys.signing)
-      r.error_at({file.string(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
+      r.error_at({r.shown(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
     read_destinations(r, root["destinations"], c.destinations);
     read_routes(r, root["routes"], c);
     read_standards(r, root["standards"], c.standards);
-    if (c.destinations.empty()) r.error_at({file.string(), 0, 0}, "no destinations are defined");
-    if (c.routes.empty()) r.error_at({file.string(), 0, 0}, "no routes are defined");
+    if (c.destinations.empty()) r.error_at({r.shown(), 0, 0}, "no destinations are defined");
+    if (c.routes.empty()) r.error_at({r.shown(), 0, 0}, "no routes are defined");
   } catch (const YAML::Exception& e) {
-    r.error_at({file.string(), e.mark.line + 1, 0}, std::string("unexpected value: ") + e.what());
+    r.error_at({r.shown(), e.mark.line + 1, 0}, std::string("unexpected value: ") + e.what());
   }
   return std::move(r.problems());
 }
@@ -290,12 +291,12 @@ std::vector<Problem> read(const fs::path& file, Config& c) {
 
 std::vector<Problem> check_config(const fs::path& file) {
   Config c;
-  return read(fs::absolute(file).lexically_normal(), c);
+  return read(file, c);
 }
 
 Result<Config> load_config(const fs::path& file) {
   Config c;
-  auto problems = read(fs::absolute(file).lexically_normal(), c);
+  auto problems = read(file, c);
   if (!problems.empty()) {
     Problem first = problems.front();
     if (problems.size() > 1)

@@ -7,7 +7,7 @@ namespace xoev::config_detail {
 
 Location YamlReader::where(const YAML::Node& n) const {
   const auto m = n.Mark();
-  return {file_.string(), m.line >= 0 ? m.line + 1 : 0, 0};
+  return {shown_, m.line >= 0 ? m.line + 1 : 0, 0};
 }
 
 void YamlReader::error(const YAML::Node& at, const std::string& message) { error_at(where(at), message); }

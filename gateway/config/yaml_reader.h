@@ -16,7 +16,8 @@ namespace xoev::config_detail {
 
 class YamlReader {
  public:
-  explicit YamlReader(std::filesystem::path file) : file_(std::move(file)) {}
+  // `file` resolves relative paths; `shown` is how errors name it (as the user typed it).
+  YamlReader(std::filesystem::path file, std::string shown) : file_(std::move(file)), shown_(std::move(shown)) {}
 
   Location where(const YAML::Node& n) const;
   void error(const YAML::Node& at, const std::string& message);
@@ -36,9 +37,11 @@ class YamlReader {
 
   std::vector<Problem>& problems() { return problems_; }
   const std::filesystem::path& file() const { return file_; }
+  const std::string& shown() const { return shown_; }
 
  private:
   std::filesystem::path file_;
+  std::string shown_;
   std::vector<Problem> problems_;
 };
 
