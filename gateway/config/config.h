@@ -55,6 +55,7 @@ struct AdapterSection {
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ
   std::map<std::string, std::string> extra;         // adapter-specific scalars (tls, hmac ...)
 };
 

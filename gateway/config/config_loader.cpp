@@ -93,7 +93,7 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   if (!r.is_map(n, where)) return;
   r.only_keys(n, {"type", "directory", "file_name", "url", "decryption_keys", "in_process", "xslt", "max_attempts",
                   "initial_backoff", "max_backoff", "timeout", "tls_certificate", "tls_private_key", "tls_ca",
-                  "hmac_secret_file"},
+                  "hmac_secret_file", "listen", "max_age"},
               where);
   a.type = r.str(n, "type", "", true);
   static const std::set<std::string> types = {"file", "http", "xta", "gateway"};
@@ -106,6 +106,11 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
       r.error(n["file_name"], "file_name must contain {messageId} so that every message gets its own file");
     if (a.file_name.find('/') != std::string::npos)
       r.error(n["file_name"], "file_name must not contain '/'");
+  }
+  if (a.type == "xta") {
+    a.directory = r.path(n, "directory", true);  // the mailbox
+    a.extra["listen"] = r.str(n, "listen", "127.0.0.1:8443", true);
+    if (!valid_listen(a.extra["listen"])) r.error(n["listen"], "listen must be HOST:PORT");
   }
   if (a.type == "http" || a.type == "gateway") {
     a.url = r.str(n, "url", "", true);
@@ -125,6 +130,7 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
   a.timeout = r.millis(n, "timeout", a.timeout);
+  a.max_age = r.millis(n, "max_age", a.max_age);
   for (const char* k : {"tls_certificate", "tls_private_key", "tls_ca", "hmac_secret_file"})
     if (n[k]) a.extra[k] = r.path(n, k, true).string();
 }
