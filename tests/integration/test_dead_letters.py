@@ -1,0 +1,86 @@
+"""Retries, dead letters and replay: the inbox cannot be written (a file stands where
+the directory should be), so delivery is retried with backoff, then dead-lettered with
+its reason; `xoevgate dlq list` shows it; once the inbox is fixed, `dlq replay`
+delivers it exactly once, and the status goes dead-lettered → delivered."""
+import json
+import subprocess
+from pathlib import Path
+
+from harness import (XOEVGATE, TESTDATA, Check, Processes, free_port, post_xml, request, start_dev_kafka, tempdir,
+                     wait_ready, wait_until, with_new_uuid, write_config)
+
+SAMPLE = TESTDATA / "xwasser/tests/quality_report_minimal.xml"
+SAMPLE_ID = "693c64d6-456f-4d14-abe7-fe9681c74aae"
+
+
+def main():
+    check = Check()
+    with tempdir("xoev-dlq-") as work:
+        procs = Processes(work)
+        try:
+            run(Path(work), procs, check)
+        finally:
+            procs.stop_all()
+            if check.failed:
+                print(procs.log("deliver")[-3000:])
+    check.finish()
+
+
+def run(work, procs, check):
+    _, bootstrap = start_dev_kafka(procs)
+    port = free_port()
+    adapter = ("      type: file\n      directory: inbox/wasser\n      max_attempts: 3\n"
+               "      initial_backoff: 100ms\n      max_backoff: 400ms\n")
+    cfg = write_config(work, bootstrap, f"127.0.0.1:{port}", [("wasser", adapter)],
+                       [("all", {"standard": "XWasser"}, "wasser")])
+    (work / "inbox").mkdir()
+    (work / "inbox/wasser").write_text("a file where the inbox directory should be")
+    procs.start("gateway", "serve", "--config", str(cfg))
+    procs.start("deliver", "deliver", "--config", str(cfg), "--destination", "wasser")
+    if not check(wait_ready(port), "gateway ready"):
+        return
+    ids = []
+    for _ in range(3):
+        body, mid = with_new_uuid(SAMPLE.read_bytes(), SAMPLE_ID)
+        status, _, _ = post_xml(port, body)
+        check(status == 202, f"accepted {mid}")
+        ids.append(mid)
+
+    def status_of(mid):
+        return request(port, "GET", f"/v1/messages/{mid}")[1].get("status")
+    check(wait_until(lambda: all(status_of(m) == "dead-lettered" for m in ids), 60, "dead-lettered"),
+          "after 3 failed attempts each message is dead-lettered")
+    hist = [h["status"] for h in request(port, "GET", f"/v1/messages/{ids[0]}")[1]["history"]]
+    check(hist.count("failed") == 2 and hist[-1] == "dead-lettered", f"history shows the retries ({hist})")
+    detail = request(port, "GET", f"/v1/messages/{ids[0]}")[1].get("detail", "")
+    check("inbox/wasser" in detail, f"the reason names the inbox problem ({detail})")
+
+    r = subprocess.run([XOEVGATE, "dlq", "list", "--config", str(cfg), "--destination", "wasser"],
+                       capture_output=True, text=True, timeout=180)
+    letters = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    check(r.returncode == 0 and sorted(l["messageId"] for l in letters) == sorted(ids)
+          and all(l["attempts"] == 3 and l["pending"] and "inbox/wasser" in l["reason"] for l in letters),
+          f"dlq list shows the three with reason and attempts ({r.stdout[:500]} {r.stderr})")
+
+    # Fix the inbox, replay one by id, then the rest.
+    (work / "inbox/wasser").unlink()
+    r = subprocess.run([XOEVGATE, "dlq", "replay", "--config", str(cfg), "--destination", "wasser", "--id", ids[0]],
+                       capture_output=True, text=True, timeout=180)
+    check(r.returncode == 0 and json.loads(r.stdout)["replayed"] == 1, f"replay by id ({r.stdout} {r.stderr})")
+    check(wait_until(lambda: status_of(ids[0]) == "delivered", 60, "replayed one delivered"),
+          "the replayed message is delivered")
+    r = subprocess.run([XOEVGATE, "dlq", "replay", "--config", str(cfg), "--destination", "wasser"],
+                       capture_output=True, text=True, timeout=180)
+    check(r.returncode == 0 and json.loads(r.stdout)["replayed"] == 2,
+          f"replay all replays only the two still pending ({r.stdout} {r.stderr})")
+    check(wait_until(lambda: all(status_of(m) == "delivered" for m in ids), 60, "all delivered"),
+          "all three delivered after replay")
+    files = sorted(p.name for p in (work / "inbox/wasser").iterdir())
+    check(files == sorted(f"{m}.xml" for m in ids), f"each exactly once in the inbox ({files})")
+    r = subprocess.run([XOEVGATE, "dlq", "replay", "--config", str(cfg), "--destination", "wasser", "--id", "nope"],
+                       capture_output=True, text=True, timeout=180)
+    check(r.returncode == 1 and "nope" in r.stderr and r.stderr.count("\n") == 1, f"unknown id: one clear line ({r.stderr})")
+
+
+if __name__ == "__main__":
+    main()
