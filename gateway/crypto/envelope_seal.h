@@ -1,0 +1,41 @@
+// Seals and opens the Kafka record of one message (CONTRACTS.md §3).
+//
+// seal(): the value becomes a JWE to the destination's newest key, whose protected
+// header carries cty "application/xml" and
+//   "xoev": {"id", "type", "sender", "recipient", "destination"}
+// (from the headers xoev-message-id, -message-type, -sender, -recipient,
+// -destination), so GCM authenticates the routing data; then header
+// `xoev-signature` is added: a compact JWS (ES256 or EdDSA, header
+// {"alg", "kid", "typ": "xoev-envelope-signature"}) by the gateway key.
+//
+// Signing input — the JWS payload is the UTF-8 JSON object
+//   {"headers": {"<name>": "<value>" | null, ...}, "sha256": "<b64url(SHA-256(value))>"}
+// with one member for every name in header::signed_headers (null when the record
+// lacks that header), serialized with sorted keys and no whitespace. "value" is the
+// Kafka record value as produced, i.e. the JWE compact text. The verifier does not
+// re-serialize: it checks the JWS, then compares each signed member with the
+// record (SHA-256 with CRYPTO_memcmp), so any JSON form of the same claims verifies.
+//
+// open(): verifies the signature first (nothing unauthenticated is decrypted), then
+// decrypts by kid, then checks the protected "xoev" claims against the headers.
+#pragma once
+
+#include <string>
+
+#include "gateway/core/result.h"
+#include "gateway/crypto/jwk.h"
+#include "gateway/crypto/key_ring.h"
+#include "gateway/kafka/envelope.h"
+
+namespace xoev::crypto {
+
+inline constexpr std::string_view kEnvelopeSignatureType = "xoev-envelope-signature";
+
+Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key);
+
+// Problems are ProblemKind::crypto; the detail starts with what failed:
+// "unsigned: …", "JWS: unknown signing key kid=…", "JWS: signature does not match …",
+// "signature does not cover this record: …", "JWE: …", "protected header …".
+Result<std::string> open(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys);
+
+}  // namespace xoev::crypto
