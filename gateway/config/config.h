@@ -56,6 +56,8 @@ struct AdapterSection {
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ
+  fs::path state_directory;                         // delivered-ids ledger; default <config dir>/../var/state
+  std::chrono::milliseconds dedupe_window{std::chrono::hours(24 * 30)};
   std::map<std::string, std::string> extra;         // adapter-specific scalars (tls, hmac ...)
 };
 

@@ -93,7 +93,7 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   if (!r.is_map(n, where)) return;
   r.only_keys(n, {"type", "directory", "file_name", "url", "decryption_keys", "in_process", "xslt", "max_attempts",
                   "initial_backoff", "max_backoff", "timeout", "tls_certificate", "tls_private_key", "tls_ca",
-                  "hmac_secret_file", "listen", "max_age"},
+                  "hmac_secret_file", "listen", "max_age", "state_directory", "dedupe_window"},
               where);
   a.type = r.str(n, "type", "", true);
   static const std::set<std::string> types = {"file", "http", "xta", "gateway"};
@@ -131,6 +131,9 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
   a.timeout = r.millis(n, "timeout", a.timeout);
   a.max_age = r.millis(n, "max_age", a.max_age);
+  a.state_directory = n["state_directory"] ? r.path(n, "state_directory", true) : r.resolve("../var/state");
+  a.dedupe_window = r.millis(n, "dedupe_window", a.dedupe_window);
+  if (a.dedupe_window < std::chrono::hours(1)) r.error(n["dedupe_window"], "dedupe_window must be at least 1h");
   for (const char* k : {"tls_certificate", "tls_private_key", "tls_ca", "hmac_secret_file"})
     if (n[k]) a.extra[k] = r.path(n, k, true).string();
 }

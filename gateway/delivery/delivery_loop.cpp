@@ -39,6 +39,10 @@ Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const KafkaConnection
   auto decryption = crypto::load_key_ring(destination.adapter.decryption_keys);
   if (!decryption) return decryption.problem();
   loop->decryption_ = std::move(decryption).value();
+  auto ledger = DeliveredLedger::open(destination.adapter.state_directory / (destination.id + ".delivered"),
+                                      std::chrono::duration_cast<std::chrono::hours>(destination.adapter.dedupe_window));
+  if (!ledger) return ledger.problem();
+  loop->ledger_ = std::move(ledger).value();
   auto adapter = make_outbound_adapter(destination);
   if (!adapter) return adapter.problem();
   loop->adapter_ = std::move(adapter).value();
@@ -126,6 +130,12 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
     return Handled::stopped;
   };
 
+  // Delivered before (a crash came between delivery and commit): never again.
+  if (ledger_->contains(id)) {
+    ++counters_.duplicates;
+    spdlog::info("message {} for '{}' was delivered before; not delivering again", id, destination_.id);
+    return finish(DeliveryStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
+  }
   auto opened = crypto::open(record.env, trusted_, decryption_);
   if (!opened) {
     ++counters_.rejected;
@@ -143,11 +153,17 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
   m.body = std::move(opened).value();
   receipts_->publish(receipt(DeliveryStatus::forwarded, "consumed by " + consumer_group(destination_.id)));
 
+  const auto first_try = std::chrono::steady_clock::now();
   for (int attempt = 1; !stop.load(); ++attempt) {
     m.attempt = attempt;
     DeliveryOutcome outcome = adapter_->deliver(m);
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
       ++counters_.delivered;
+      while (!stop.load()) {  // the ledger entry must be durable before the offset moves on
+        if (auto rec = ledger_->record(id); rec) break;
+        else spdlog::error("cannot record delivery of {}: {}", id, rec.problem().detail);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
       return finish(DeliveryStatus::delivered, ok->detail, false, attempt);
     }
     if (auto* no = std::get_if<Reject>(&outcome)) {
@@ -155,7 +171,12 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
       return finish(DeliveryStatus::rejected, no->problem.detail, true, attempt);
     }
     const auto& retry = std::get<Retry>(outcome);
-    if (attempt >= destination_.adapter.max_attempts) {
+    // Age counts from acceptance (the record's CreateTime), not from this process's first try.
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const bool too_old = record.timestamp_ms > 0 ? now_ms - record.timestamp_ms > destination_.adapter.max_age.count()
+                                                 : std::chrono::steady_clock::now() - first_try > destination_.adapter.max_age;
+    if (attempt >= destination_.adapter.max_attempts || too_old) {
       ++counters_.dead_lettered;
       spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
       return finish(DeliveryStatus::dead_lettered, retry.reason, true, attempt);

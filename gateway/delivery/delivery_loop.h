@@ -19,6 +19,7 @@
 #include "adapters/outbound/outbound_adapter.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
+#include "gateway/delivery/delivered_ledger.h"
 #include "gateway/ingest/receipt_publisher.h"
 #include "gateway/kafka/consumer.h"
 #include "gateway/kafka/kafka_connection.h"
@@ -32,7 +33,7 @@ std::string consumer_group(const std::string& destination_id);
 class DeliveryLoop {
  public:
   struct Counters {
-    std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0};
+    std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
   };
 
   // `producer` carries receipts and dead letters; it must outlive the loop.
@@ -58,6 +59,7 @@ class DeliveryLoop {
   crypto::KeyRing trusted_;
   crypto::KeyRing decryption_;
   OutboundAdapterPtr adapter_;
+  std::unique_ptr<DeliveredLedger> ledger_;
   std::unique_ptr<Consumer> consumer_;
   Producer* producer_ = nullptr;
   std::unique_ptr<ReceiptPublisher> receipts_;
