@@ -36,6 +36,7 @@ KindInfo info(ProblemKind kind) {
     case ProblemKind::crypto: return {"crypto", "Cryptographic check failed", 400, 1};
     case ProblemKind::rejected: return {"rejected", "The target rejected the message", 422, 1};
     case ProblemKind::internal: return {"internal", "Internal error", 500, 2};
+    case ProblemKind::method_not_allowed: return {"method-not-allowed", "Method not allowed", 405, 2};
   }
   return {"internal", "Internal error", 500, 2};
 }

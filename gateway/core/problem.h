@@ -34,6 +34,7 @@ enum class ProblemKind {
   crypto,                  // decryption / verification failed
   rejected,                // an outbound target refused the message
   internal,                // 500
+  method_not_allowed,      // 405 (the path exists, the method does not)
 };
 
 // A place in an input: a line/column in an XML body or a config file.

@@ -1,0 +1,59 @@
+// A small synchronous HTTP/1.1 client for http:// and https:// URLs: one connection per
+// request, bounded in time and size, with server verification and optional mutual TLS.
+// Used by `xoevgate send` and the outbound http adapter.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/core/result.h"
+#include "gateway/http/http_headers.h"
+
+namespace xoev::http {
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{30000};  // the whole exchange, connect included
+  std::string ca_file;             // PEM bundle that server certificates must chain to; empty: system store
+  std::string client_certificate;  // PEM certificate (chain) presented for mutual TLS; empty: none
+  std::string client_key;          // PEM private key of client_certificate
+  std::size_t max_response_bytes = 64u << 20;
+};
+
+struct HttpClientRequest {
+  std::string method = "GET";
+  std::string url;     // http://host[:port]/path or https://...
+  HeaderList headers;  // extra fields; Host, Content-Length and Connection are set by the client
+  std::string body;
+};
+
+struct HttpClientResponse {
+  int status = 0;
+  HeaderList headers;
+  std::string body;
+
+  std::string header(std::string_view name) const { return header_value(headers, name); }
+};
+
+class HttpClient {
+ public:
+  using Options = HttpClientOptions;
+
+  // Loads the CA file and client certificate now, so bad files fail early (io_error).
+  static Result<HttpClient> create(const Options& options = {});
+
+  // Any HTTP status is a response; a Problem (io_error) means no response: refused,
+  // timed out, TLS failure (with the reason), or an unusable URL (usage). Thread-safe.
+  Result<HttpClientResponse> send(const HttpClientRequest& request) const;
+
+ private:
+  struct Tls;  // the OpenSSL client context, shared by copies of the client
+  HttpClient(Options options, std::shared_ptr<const Tls> tls);
+  Options options_;
+  std::shared_ptr<const Tls> tls_;
+};
+
+}  // namespace xoev::http

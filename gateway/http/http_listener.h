@@ -1,0 +1,39 @@
+// Accepts connections and starts one HttpSession per connection, each on its own strand.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "gateway/core/result.h"
+#include "gateway/http/server_context.h"
+
+namespace xoev::http {
+
+class HttpListener : public std::enable_shared_from_this<HttpListener> {
+ public:
+  // Binds and listens now, so address errors surface before any thread starts.
+  static Result<std::shared_ptr<HttpListener>> open(boost::asio::io_context& ioc,
+                                                    const boost::asio::ip::tcp::endpoint& endpoint,
+                                                    std::shared_ptr<ServerContext> context);
+  HttpListener(boost::asio::io_context& ioc, std::shared_ptr<ServerContext> context);
+
+  void start();
+  void stop();  // any thread
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void accept();
+  void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  std::shared_ptr<ServerContext> context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace xoev::http
