@@ -63,9 +63,9 @@ class Processes:
         self.workdir = Path(workdir)
         self.procs = []
 
-    def start(self, name, *args, stdout=None):
-        log = open(self.workdir / f"{name}.log", "wb")
-        p = subprocess.Popen([XOEVGATE, *args], stdout=stdout or log, stderr=log, cwd=self.workdir)
+    def start(self, name, *args, stdout=None, stdin=None):
+        log = open(self.workdir / f"{name}.log", "ab")
+        p = subprocess.Popen([XOEVGATE, *args], stdout=stdout or log, stderr=log, stdin=stdin, cwd=self.workdir)
         p.name = name
         self.procs.append(p)
         return p
@@ -89,8 +89,10 @@ class Processes:
         return f.read_text(errors="replace") if f.exists() else ""
 
 
-def start_dev_kafka(procs, brokers=3):
-    p = procs.start("dev-kafka", "dev-kafka", "--brokers", str(brokers), stdout=subprocess.PIPE)
+def start_dev_kafka(procs, brokers=3, control=False):
+    extra = ["--control-stdin"] if control else []
+    p = procs.start("dev-kafka", "dev-kafka", "--brokers", str(brokers), *extra, stdout=subprocess.PIPE,
+                    stdin=subprocess.PIPE if control else None)
     line = p.stdout.readline().decode().strip()
     if not re.match(r"^[\w.:,-]+:\d+", line):
         raise RuntimeError("dev-kafka printed no bootstrap list: " + line + procs.log("dev-kafka"))

@@ -1,0 +1,101 @@
+#include "adapters/outbound/http/http_adapter.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/http/http_client.h"
+
+namespace xoev {
+namespace {
+
+class HttpAdapter final : public OutboundAdapter {
+ public:
+  HttpAdapter(std::string url, http::HttpClient client, std::string secret)
+      : url_(std::move(url)), client_(std::move(client)), secret_(std::move(secret)) {}
+  ~HttpAdapter() override { OPENSSL_cleanse(secret_.data(), secret_.size()); }
+  std::string_view type() const override { return "http"; }
+
+  DeliveryOutcome deliver(const DeliveredMessage& m) override {
+    http::HttpClientRequest req;
+    req.method = "POST";
+    req.url = url_;
+    req.body = m.body;
+    req.headers = {{"Content-Type", "application/xml"},
+                   {"Idempotency-Key", m.message_id},
+                   {"X-Xoev-Message-Id", m.message_id},
+                   {"X-Xoev-Message-Type", m.message_type},
+                   {"X-Xoev-Standard", m.standard},
+                   {"X-Xoev-Sender", m.sender},
+                   {"X-Xoev-Recipient", m.recipient},
+                   {"X-Xoev-Attempt", std::to_string(m.attempt)}};
+    if (!secret_.empty()) {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      req.headers.emplace_back("X-Xoev-Signature", hmac_signature(secret_, now, m.body));
+    }
+    auto resp = client_.send(req);
+    if (!resp) return Retry{{}, resp.problem().detail};
+    const int s = resp->status;
+    const std::string what = "HTTP " + std::to_string(s) + " from " + url_;
+    if (s >= 200 && s < 300) return Delivered{what};
+    if (s == 408 || s == 429 || s >= 500) {
+      std::chrono::milliseconds after{0};
+      const std::string ra = resp->header("Retry-After");
+      if (!ra.empty() && std::all_of(ra.begin(), ra.end(), ::isdigit) && ra.size() < 6)
+        after = std::chrono::seconds(std::stoi(ra));
+      return Retry{after, what};
+    }
+    return Reject{Problem::make(ProblemKind::rejected, what + ": " + resp->body.substr(0, 300))};
+  }
+
+ private:
+  std::string url_;
+  http::HttpClient client_;
+  std::string secret_;
+};
+
+}  // namespace
+
+std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body) {
+  const std::string t = std::to_string(unix_seconds);
+  std::string input = t + ".";
+  input.append(body);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
+       input.size(), mac, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "t=" + t + ",v1=";
+  for (unsigned i = 0; i < len; ++i) out += {hex[mac[i] >> 4], hex[mac[i] & 15]};
+  return out;
+}
+
+Result<OutboundAdapterPtr> make_http_adapter(const AdapterSection& c) {
+  http::HttpClient::Options o;
+  o.connect_timeout = std::min(c.timeout, std::chrono::milliseconds(5000));
+  o.total_timeout = c.timeout;
+  auto get = [&](const char* k) { return c.extra.count(k) ? c.extra.at(k) : std::string{}; };
+  o.ca_file = get("tls_ca");
+  o.client_certificate = get("tls_certificate");
+  o.client_key = get("tls_private_key");
+  auto client = http::HttpClient::create(o);
+  if (!client) return client.problem();
+  std::string secret;
+  if (const auto f = get("hmac_secret_file"); !f.empty()) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) return Problem::make(ProblemKind::config_invalid, "cannot read hmac_secret_file " + f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    secret = ss.str();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.size() < 16) return Problem::make(ProblemKind::config_invalid, "hmac secret in " + f + " is shorter than 16 bytes");
+  }
+  return OutboundAdapterPtr(std::make_unique<HttpAdapter>(c.url, std::move(client).value(), std::move(secret)));
+}
+
+}  // namespace xoev

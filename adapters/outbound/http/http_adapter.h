@@ -1,0 +1,18 @@
+// Delivers by POSTing the exact XML bytes to the Fachverfahren's URL, with
+// `Idempotency-Key: <messageId>` on every attempt (so a target that saw a request
+// whose answer got lost can drop the repeat), optional mTLS client certificate and
+// an HMAC-SHA256 signature header. 2xx → delivered; 4xx (except 408/429) → rejected,
+// never retried; 5xx, 408, 429, timeouts and refused connections → retried.
+#pragma once
+
+#include "adapters/outbound/outbound_adapter.h"
+#include "gateway/config/config.h"
+
+namespace xoev {
+
+Result<OutboundAdapterPtr> make_http_adapter(const AdapterSection& config);
+
+// X-Xoev-Signature value: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>".
+std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body);
+
+}  // namespace xoev
