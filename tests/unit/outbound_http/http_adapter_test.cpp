@@ -1,0 +1,128 @@
+#include "adapters/outbound/http/http_adapter.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+
+#include "gateway/http/http_server.h"
+
+using namespace xoev;
+
+namespace {
+
+// A Fachverfahren on loopback that answers with a status chosen by the test.
+struct Target {
+  std::atomic<int> status{200};
+  std::string retry_after;
+  std::mutex mu;
+  std::vector<http::HttpRequest> seen;
+  std::unique_ptr<http::HttpServer> server;
+
+  Target() {
+    http::HttpServer::Options o;
+    o.listen = "127.0.0.1:0";
+    auto s = http::HttpServer::start(o, [this](http::HttpRequest&& r, http::Responder respond) {
+      {
+        std::lock_guard lock(mu);
+        seen.push_back(r);
+      }
+      http::HttpResponse resp;
+      resp.status = status;
+      resp.body = "{}";
+      if (!retry_after.empty()) resp.headers.emplace_back("Retry-After", retry_after);
+      respond(std::move(resp));
+    });
+    EXPECT_TRUE(s.ok());
+    server = std::move(s).value();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/inbox"; }
+};
+
+DeliveredMessage message() {
+  DeliveredMessage m;
+  m.message_id = "6f1c6c0e-2c32-4c4e-9a51-1c0d1a3b9e01";
+  m.message_type = "2010";
+  m.body = "<a>\xC3\xA4</a>";
+  m.attempt = 2;
+  return m;
+}
+
+OutboundAdapterPtr adapter_for(const std::string& url, const std::string& secret_file = "") {
+  AdapterSection c;
+  c.type = "http";
+  c.url = url;
+  c.timeout = std::chrono::milliseconds(2000);
+  if (!secret_file.empty()) c.extra["hmac_secret_file"] = secret_file;
+  auto a = make_http_adapter(c);
+  EXPECT_TRUE(a.ok()) << (a ? "" : a.problem().one_line());
+  return std::move(a).value();
+}
+
+}  // namespace
+
+TEST(HttpAdapter, PostsExactBytesWithIdempotencyKey) {
+  Target t;
+  auto out = adapter_for(t.url())->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Delivered>(out));
+  ASSERT_EQ(t.seen.size(), 1u);
+  EXPECT_EQ(t.seen[0].method, "POST");
+  EXPECT_EQ(t.seen[0].path, "/inbox");
+  EXPECT_EQ(t.seen[0].body, message().body);
+  EXPECT_EQ(t.seen[0].header("idempotency-key"), message().message_id);
+  EXPECT_EQ(t.seen[0].header("content-type"), "application/xml");
+  EXPECT_EQ(t.seen[0].header("x-xoev-attempt"), "2");
+}
+
+TEST(HttpAdapter, ServerErrorsAreRetriedClientErrorsRejected) {
+  Target t;
+  auto a = adapter_for(t.url());
+  t.status = 503;
+  EXPECT_TRUE(std::holds_alternative<Retry>(a->deliver(message())));
+  t.status = 429;
+  t.retry_after = "7";
+  auto out = a->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Retry>(out));
+  EXPECT_EQ(std::get<Retry>(out).after, std::chrono::seconds(7));
+  t.retry_after.clear();
+  t.status = 422;
+  out = a->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Reject>(out));
+  EXPECT_NE(std::get<Reject>(out).problem.detail.find("HTTP 422"), std::string::npos);
+}
+
+TEST(HttpAdapter, RefusedConnectionIsRetried) {
+  // A port nobody listens on: bind, learn the port, close.
+  std::string url;
+  {
+    Target t;
+    url = t.url();
+    t.server->stop();
+  }
+  auto out = adapter_for(url)->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Retry>(out));
+  EXPECT_FALSE(std::get<Retry>(out).reason.empty());
+}
+
+TEST(HttpAdapter, SignsWithHmacOverTimestampAndBody) {
+  Target t;
+  const std::string file = "/tmp/xoev-hmac-" + std::to_string(::getpid());
+  std::ofstream(file) << "0123456789abcdef0123456789abcdef\n";
+  ASSERT_TRUE(std::holds_alternative<Delivered>(adapter_for(t.url(), file)->deliver(message())));
+  ::unlink(file.c_str());
+  const std::string sig = t.seen.at(0).header("x-xoev-signature");
+  ASSERT_EQ(sig.rfind("t=", 0), 0u);
+  const auto comma = sig.find(',');
+  const int64_t ts = std::stoll(sig.substr(2, comma - 2));
+  EXPECT_EQ(sig, hmac_signature("0123456789abcdef0123456789abcdef", ts, message().body));
+  EXPECT_NE(sig, hmac_signature("another secret of enough length", ts, message().body));
+}
+
+TEST(HttpAdapter, HmacMatchesKnownVector) {
+  // HMAC-SHA256("Jefe", "0.what do ya want for nothing?"), the value
+  // computed independently with `openssl dgst -sha256 -hmac Jefe`.
+  EXPECT_EQ(hmac_signature("Jefe", 0, "what do ya want for nothing?"),
+            "t=0,v1=" + std::string("37f471929915ccd2cbbe79feb84ffcff4f2bb25e15fc41c2506687331ae179cc"));
+}
