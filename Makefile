@@ -43,8 +43,10 @@ run: build keys
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
 
+# Google Benchmark stages, then the load generator against `serve` on embedded Kafka.
 bench: build
-	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
+	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
+	@/usr/bin/python3 bench/loadgen.py --spawn --binary $(XOEVGATE) --messages 5000 --concurrency 16
 
 clean:
 	rm -rf $(BUILD)
