@@ -6,6 +6,7 @@ GET shows delivered with its history, resent ids answer 200 and are not produced
 again, every bad-input case of the issue answers its status and the server keeps
 serving, 1,000 concurrent connections, and no plaintext on the raw Kafka topic (kcat).
 """
+import signal
 import socket
 import subprocess
 import time
@@ -36,7 +37,7 @@ def main():
 
 
 def run(work, procs, check):
-    _, bootstrap = start_dev_kafka(procs)
+    kafka, bootstrap = start_dev_kafka(procs)
     port = free_port()
     file_adapter = "      type: file\n      directory: inbox/{}\n"
     cfg = write_config(
@@ -46,7 +47,7 @@ def run(work, procs, check):
         routes=[("xbeteiligung", {"standard": "XBeteiligung", "reader": "xyz:*"}, "beteiligung"),
                 ("xwasser", {"standard": "XWasser"}, "wasser"),
                 ("xrechnung", {"reader": "leitweg:*"}, "rechnungen")],
-        extra_gateway="  max_message_bytes: 1048576",
+        extra_gateway="  max_message_bytes: 1048576\n  ack_timeout: 3s",
         extra_kafka="  backlog_bytes_per_partition: 3145728")
     check(subprocess.run([XOEVGATE_BIN(), "check-config", str(cfg)], capture_output=True).returncode == 0,
           "generated config passes check-config")
@@ -112,6 +113,23 @@ def run(work, procs, check):
     bad_input(work, port, check)
     many_connections(work, port, check, accepted)
     no_plaintext_on_topic(bootstrap, check)
+    broker_gone(procs, kafka, port, check)
+
+
+def broker_gone(procs, kafka, port, check):
+    """No broker at all: 503 broker-unavailable within ack_timeout, nothing accepted."""
+    procs.stop(kafka, sig=signal.SIGKILL)
+    raw = XWASSER_VALID[0].read_bytes()
+    old = raw.split(b"<nachrichtenUUID>")[1].split(b"</nachrichtenUUID>")[0].decode()
+    body, mid = with_new_uuid(raw, old)
+    t0 = time.time()
+    status, answer, _ = post_xml(port, body)
+    took = time.time() - t0
+    check(status == 503 and answer["type"].endswith("broker-unavailable") and took < 10,
+          f"no broker: 503 broker-unavailable after {took:.1f}s ({status} {answer})")
+    check(request(port, "GET", f"/v1/messages/{mid}")[0] == 404, "a message the broker did not acknowledge is not accepted")
+    check(wait_until(lambda: request(port, "GET", "/readyz")[0] == 503, 15, "readyz says not ready"),
+          "/readyz answers 503 while the broker is gone")
 
 
 def bad_input(work, port, check):
