@@ -23,6 +23,7 @@ struct GatewaySection {
   size_t max_message_bytes = 16u << 20;
   int threads = 2;                                  // HTTP I/O threads
   std::chrono::milliseconds ack_timeout{10000};     // broker acknowledgement deadline → 503
+  fs::path state_directory;                         // deliverers' ledgers; default <config dir>/state
 };
 
 struct KafkaSection {
@@ -56,7 +57,7 @@ struct AdapterSection {
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ
-  fs::path state_directory;                         // delivered-ids ledger; default <config dir>/../var/state
+  fs::path state_directory;                         // delivered-ids ledger; default gateway.state_directory
   std::chrono::milliseconds dedupe_window{std::chrono::hours(24 * 30)};
   std::map<std::string, std::string> extra;         // adapter-specific scalars (tls, hmac ...)
 };

@@ -40,7 +40,8 @@ void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const 
 void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   if (!n) return;
   if (!r.is_map(n, "gateway")) return;
-  r.only_keys(n, {"listen", "max_message_bytes", "threads", "ack_timeout", "tls"}, "gateway");
+  r.only_keys(n, {"listen", "max_message_bytes", "threads", "ack_timeout", "state_directory", "tls"}, "gateway");
+  if (n["state_directory"]) g.state_directory = r.path(n, "state_directory", true);
   if (n["tls"]) r.error(n["tls"], "gateway.tls is not supported by this version yet (terminate TLS in front of the gateway)");
   g.listen = r.str(n, "listen", g.listen);
   if (!valid_listen(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
@@ -84,7 +85,8 @@ void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
   for (const auto& p : k.trusted_gateways) require_file(r, n["trusted_gateways"], p, "trusted gateway key");
 }
 
-void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest) {
+void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
+                  const fs::path& default_state) {
   const std::string where = "destination '" + dest + "' adapter";
   if (!n) {
     r.error_at({r.shown(), 0, 0}, where + " is missing");
@@ -131,14 +133,15 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
   a.timeout = r.millis(n, "timeout", a.timeout);
   a.max_age = r.millis(n, "max_age", a.max_age);
-  a.state_directory = n["state_directory"] ? r.path(n, "state_directory", true) : r.resolve("../var/state");
+  a.state_directory = n["state_directory"] ? r.path(n, "state_directory", true) : default_state;
   a.dedupe_window = r.millis(n, "dedupe_window", a.dedupe_window);
   if (a.dedupe_window < std::chrono::hours(1)) r.error(n["dedupe_window"], "dedupe_window must be at least 1h");
   for (const char* k : {"tls_certificate", "tls_private_key", "tls_ca", "hmac_secret_file"})
     if (n[k]) a.extra[k] = r.path(n, k, true).string();
 }
 
-void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<DestinationSection>& out) {
+void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<DestinationSection>& out,
+                       const fs::path& default_state) {
   if (!n) return;
   if (!n.IsSequence()) {
     r.error(n, "destinations must be a list");
@@ -162,7 +165,7 @@ void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<Destinati
       r.error(item, "destination '" + d.id + "' needs encryption_keys (public keys, newest first): "
                     "payloads are never written to Kafka in plaintext");
     for (const auto& p : d.encryption_keys) require_file(r, item["encryption_keys"], p, "encryption key");
-    read_adapter(r, item["adapter"], d.adapter, d.id);
+    read_adapter(r, item["adapter"], d.adapter, d.id, default_state);
     out.push_back(std::move(d));
   }
 }
@@ -273,6 +276,7 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
       return std::move(r.problems());
     }
     r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards"}, "the top level");
+    c.gateway.state_directory = r.resolve("state");
     read_gateway(r, root["gateway"], c.gateway);
     read_kafka(r, root["kafka"], c.kafka);
     if (const auto s = root["schemas"]; s) {
@@ -285,7 +289,7 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
     read_keys(r, root["keys"], c.keys);
     if (!c.keys.signing)
       r.error_at({r.shown(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
-    read_destinations(r, root["destinations"], c.destinations);
+    read_destinations(r, root["destinations"], c.destinations, c.gateway.state_directory);
     read_routes(r, root["routes"], c);
     read_standards(r, root["standards"], c.standards);
     if (c.destinations.empty()) r.error_at({r.shown(), 0, 0}, "no destinations are defined");

@@ -7,6 +7,7 @@
 
 #include "adapters/outbound/file/file_adapter.h"
 #include "adapters/outbound/http/http_adapter.h"
+#include "adapters/outbound/xta/xta_adapter.h"
 #include "gateway/core/clock.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/key_file.h"
@@ -19,6 +20,7 @@ std::string consumer_group(const std::string& destination_id) { return "xoevgate
 Result<OutboundAdapterPtr> make_outbound_adapter(const DestinationSection& d) {
   if (d.adapter.type == "file") return make_file_adapter(d.adapter);
   if (d.adapter.type == "http") return make_http_adapter(d.adapter);
+  if (d.adapter.type == "xta") return make_xta_adapter(d.adapter);
   return Problem::make(ProblemKind::config_invalid,
                        "adapter type '" + d.adapter.type + "' of destination '" + d.id + "' is not available in this build")
       .at(d.where);

@@ -1,0 +1,50 @@
+#include "adapters/outbound/xta/xta_adapter.h"
+
+#include "adapters/outbound/xta/xta_mailbox.h"
+#include "adapters/outbound/xta/xta_soap_service.h"
+
+namespace xoev {
+namespace {
+
+class XtaAdapter final : public OutboundAdapter {
+ public:
+  XtaAdapter(std::shared_ptr<xta::Mailbox> mailbox, std::unique_ptr<xta::XtaSoapService> service)
+      : mailbox_(std::move(mailbox)), service_(std::move(service)) {}
+  ~XtaAdapter() override { service_->stop(); }
+
+  std::string_view type() const override { return "xta"; }
+
+  DeliveryOutcome deliver(const DeliveredMessage& message) override {
+    auto stored = mailbox_->store(message);
+    if (!stored) {
+      // An id that cannot name an entry never will; a disk problem may pass.
+      if (stored.problem().kind == ProblemKind::bad_request) return Reject{stored.problem()};
+      return Retry{{}, stored.problem().detail};
+    }
+    const std::string where = mailbox_->directory().string();
+    if (*stored == xta::StoreOutcome::already_present) return Delivered{"already in xta mailbox " + where};
+    return Delivered{"xta mailbox " + where + " (endpoint port " + std::to_string(service_->port()) + ")"};
+  }
+
+ private:
+  std::shared_ptr<xta::Mailbox> mailbox_;
+  std::unique_ptr<xta::XtaSoapService> service_;
+};
+
+}  // namespace
+
+Result<OutboundAdapterPtr> make_xta_adapter(const AdapterSection& config) {
+  if (config.directory.empty())
+    return Problem::make(ProblemKind::config_invalid, "xta adapter needs 'directory' (the mailbox directory)");
+  const auto listen = config.extra.find("listen");
+  if (listen == config.extra.end() || listen->second.empty())
+    return Problem::make(ProblemKind::config_invalid, "xta adapter needs 'listen' (HOST:PORT of the SOAP endpoint)");
+  auto mailbox = xta::Mailbox::open(config.directory);
+  if (!mailbox) return mailbox.problem();
+  std::shared_ptr<xta::Mailbox> shared = std::move(mailbox).value();
+  auto service = xta::XtaSoapService::start(shared, listen->second);
+  if (!service) return service.problem();
+  return OutboundAdapterPtr(std::make_unique<XtaAdapter>(shared, std::move(service).value()));
+}
+
+}  // namespace xoev

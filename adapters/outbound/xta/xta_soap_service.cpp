@@ -1,0 +1,127 @@
+#include "adapters/outbound/xta/xta_soap_service.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "adapters/outbound/xta/xta_protocol.h"
+#include "adapters/outbound/xta/xta_soap_handler.h"
+#include "adapters/outbound/xta/xta_soap_writer.h"
+#include "gateway/http/http_server.h"
+
+namespace xoev::xta {
+namespace {
+
+constexpr const char* kSoapContentType = "application/soap+xml; charset=utf-8";
+constexpr std::size_t kMaxQueuedRequests = 256;  // beyond this a poller gets 503 instead of unbounded memory
+
+http::HttpResponse soap_response(int status, std::string body) {
+  http::HttpResponse r;
+  r.status = status;
+  r.content_type = kSoapContentType;
+  r.body = std::move(body);
+  return r;
+}
+
+// One thread working through mailbox requests in arrival order.
+class Worker {
+ public:
+  Worker() : thread_([this] { run(); }) {}
+  ~Worker() { stop(); }
+
+  bool post(std::function<void()> job) {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || jobs_.size() >= kMaxQueuedRequests) return false;
+    jobs_.push_back(std::move(job));
+    wake_.notify_one();
+    return true;
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, and everything queued is answered
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+struct XtaSoapService::Impl {
+  std::shared_ptr<Mailbox> mailbox;
+  Worker worker;
+  std::unique_ptr<http::HttpServer> server;
+};
+
+XtaSoapService::XtaSoapService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XtaSoapService::~XtaSoapService() { stop(); }
+
+std::uint16_t XtaSoapService::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+void XtaSoapService::stop() {
+  if (impl_->server) impl_->server->stop();
+  impl_->worker.stop();
+}
+
+Result<std::unique_ptr<XtaSoapService>> XtaSoapService::start(std::shared_ptr<Mailbox> mailbox,
+                                                               const std::string& listen) {
+  auto impl = std::make_unique<Impl>();
+  impl->mailbox = std::move(mailbox);
+  Impl* self = impl.get();
+
+  http::HttpServer::Options options;
+  options.listen = listen;
+  options.threads = 1;  // a mailbox has one or a few pollers
+  options.max_body_bytes = kMaxSoapRequestBytes;
+  auto server = http::HttpServer::start(options, [self](http::HttpRequest&& request, http::Responder respond) {
+    if (request.method != "POST") {
+      auto r = soap_response(405, fault_response({kActionFault, {}}, {"Sender", "use POST with a SOAP 1.2 envelope", "", "", ""}));
+      r.headers.emplace_back("Allow", "POST");
+      respond(std::move(r));
+      return;
+    }
+    auto body = std::make_shared<std::string>(std::move(request.body));
+    const bool queued = self->worker.post([self, body, respond] {
+      const SoapReply reply = handle_soap_request(*self->mailbox, *body);
+      respond(soap_response(reply.http_status, reply.body));
+    });
+    if (!queued) {
+      auto r = soap_response(503, fault_response({kActionFault, {}}, {"Receiver", "mailbox busy, retry later", "", "", ""}));
+      r.headers.emplace_back("Retry-After", "1");
+      respond(std::move(r));
+    }
+  });
+  if (!server) {
+    Problem p = server.problem();
+    p.detail = "xta mailbox endpoint " + listen + ": " + p.detail;
+    return p;
+  }
+  impl->server = std::move(server).value();
+  return std::unique_ptr<XtaSoapService>(new XtaSoapService(std::move(impl)));
+}
+
+}  // namespace xoev::xta
