@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "gateway/cli/command.h"
+#include "gateway/cli/read_input.h"
 #include "gateway/crypto/jwe.h"
 #include "gateway/crypto/key_file.h"
 #include "gateway/crypto/openssl_util.h"
@@ -12,23 +13,6 @@ namespace {
 
 using xoev::Problem;
 using xoev::ProblemKind;
-
-xoev::Result<std::string> read_input(const std::string& file, std::size_t limit) {
-  std::ifstream f;
-  if (!file.empty()) {
-    f.open(file, std::ios::binary);
-    if (!f) return Problem::make(ProblemKind::io_error, "cannot read " + file);
-  }
-  std::istream& in = file.empty() ? std::cin : f;
-  std::string data;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    data.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (data.size() > limit) return Problem::make(ProblemKind::payload_too_large, "input exceeds the JWE size limit");
-  }
-  if (in.bad()) return Problem::make(ProblemKind::io_error, "read error on " + (file.empty() ? "stdin" : file));
-  return data;
-}
 
 xoev::cli::Runner setup(CLI::App& sub) {
   auto key_files = std::make_shared<std::vector<std::string>>();
@@ -42,7 +26,7 @@ xoev::cli::Runner setup(CLI::App& sub) {
     auto ring = xoev::crypto::load_key_ring(paths);
     if (!ring) return xoev::cli::fail(ring.problem());
     const xoev::crypto::JweLimits limits;
-    auto compact = read_input(*input, limits.max_compact_bytes + 64);
+    auto compact = xoev::cli::read_input(*input, limits.max_compact_bytes + 64);
     if (!compact) return xoev::cli::fail(compact.problem());
     // Files usually end with a newline; it is not part of the compact form.
     while (!compact->empty() && std::isspace(static_cast<unsigned char>(compact->back()))) compact->pop_back();

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "gateway/cli/command.h"
+#include "gateway/cli/read_input.h"
 #include "gateway/crypto/jwe.h"
 #include "gateway/crypto/key_file.h"
 
@@ -14,23 +15,6 @@ using xoev::ProblemKind;
 
 constexpr std::size_t kMaxInputBytes = 256u << 20;
 
-xoev::Result<std::string> read_input(const std::string& file) {
-  std::ifstream f;
-  if (!file.empty()) {
-    f.open(file, std::ios::binary);
-    if (!f) return Problem::make(ProblemKind::io_error, "cannot read " + file);
-  }
-  std::istream& in = file.empty() ? std::cin : f;
-  std::string data;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    data.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (data.size() > kMaxInputBytes) return Problem::make(ProblemKind::payload_too_large, "input exceeds 256 MiB");
-  }
-  if (in.bad()) return Problem::make(ProblemKind::io_error, "read error on " + (file.empty() ? "stdin" : file));
-  return data;
-}
-
 xoev::cli::Runner setup(CLI::App& sub) {
   auto key_file = std::make_shared<std::string>();
   auto input = std::make_shared<std::string>();
@@ -39,7 +23,7 @@ xoev::cli::Runner setup(CLI::App& sub) {
   return [key_file, input] {
     auto ring = xoev::crypto::load_key_ring({*key_file});
     if (!ring) return xoev::cli::fail(ring.problem());
-    auto plaintext = read_input(*input);
+    auto plaintext = xoev::cli::read_input(*input, kMaxInputBytes);
     if (!plaintext) return xoev::cli::fail(plaintext.problem());
     auto jwe = xoev::crypto::jwe_encrypt(*plaintext, ring->first()->public_key());
     if (!jwe) return xoev::cli::fail(jwe.problem());

@@ -1,3 +1,4 @@
+#include "gateway/core/text.h"
 #include "gateway/core/xml_document.h"
 
 #include <libxml/parser.h>
@@ -8,13 +9,6 @@
 
 namespace xoev {
 namespace {
-
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // SAX hook: a DOCTYPE appears. Stop right here; XÖV messages never carry one.
 void refuse_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {

@@ -1,3 +1,4 @@
+#include "gateway/core/text.h"
 #include "gateway/schema/schema_catalog.h"
 
 #include <libxml/xmlschemas.h>
@@ -11,12 +12,6 @@ namespace xoev {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 // Reads catalog.yaml into entries (not yet compiled), reporting file:line.
 class CatalogReader {

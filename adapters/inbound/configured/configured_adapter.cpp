@@ -1,3 +1,4 @@
+#include "gateway/core/text.h"
 #include "adapters/inbound/configured/configured_adapter.h"
 
 #include <libxml/xpath.h>
@@ -7,12 +8,6 @@
 
 namespace xoev {
 namespace {
-
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 struct CompExprFree {
   void operator()(xmlXPathCompExpr* e) const { xmlXPathFreeCompExpr(e); }
