@@ -110,6 +110,11 @@ std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
 
 DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const std::atomic<bool>& stop) {
   const std::string id = record.env.get(header::message_id).empty() ? record.env.key : record.env.get(header::message_id);
+  // Every receipt carries the steps before it, starting with the acceptance time
+  // from the signed header, so the newest receipt alone is the whole status.
+  std::vector<std::pair<DeliveryStatus, std::string>> so_far;
+  if (const auto accepted = record.env.get(header::accepted_at); !accepted.empty())
+    so_far.emplace_back(DeliveryStatus::accepted, accepted);
   auto receipt = [&](DeliveryStatus s, std::string detail) {
     Receipt r;
     r.message_id = id;
@@ -117,6 +122,8 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
     r.status = s;
     r.at = rfc3339_now();
     r.detail = std::move(detail);
+    r.history = so_far;
+    so_far.emplace_back(s, r.at);
     return r;
   };
   // Outcome durable first (receipt and, where needed, dead letter), then the offset.

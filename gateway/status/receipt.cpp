@@ -44,6 +44,11 @@ std::string Receipt::to_json() const {
                       {"at", at}, {"detail", detail}};
   if (!standard.empty()) j["standard"] = standard;
   if (!message_type.empty()) j["messageType"] = message_type;
+  if (!history.empty()) {
+    auto h = nlohmann::json::array();
+    for (const auto& [st, t] : history) h.push_back({{"status", std::string(to_string(st))}, {"at", t}});
+    j["history"] = std::move(h);
+  }
   return j.dump();
 }
 
@@ -61,6 +66,12 @@ Result<Receipt> Receipt::from_json(std::string_view text) {
   const auto st = parse_status(str("status"));
   if (r.message_id.empty() || !st) return Problem::make(ProblemKind::bad_request, "receipt lacks messageId or a known status");
   r.status = *st;
+  if (j.contains("history") && j["history"].is_array())
+    for (const auto& h : j["history"]) {
+      if (!h.is_object() || !h.contains("status") || !h["status"].is_string() || !h.contains("at") || !h["at"].is_string())
+        continue;
+      if (auto hs = parse_status(h["status"].get<std::string>())) r.history.emplace_back(*hs, h["at"].get<std::string>());
+    }
   return r;
 }
 

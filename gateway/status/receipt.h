@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gateway/core/result.h"
 
@@ -30,6 +32,10 @@ struct Receipt {
   // Only on "accepted": lets any instance repeat the original 202 answer for a resent id.
   std::string standard;
   std::string message_type;
+  // The steps before this one that the writer knows of, oldest first. With them the
+  // last receipt per message id is a complete status, so xoev.receipts may be a
+  // compacted topic (key = message id) and still answer GET after any restart.
+  std::vector<std::pair<DeliveryStatus, std::string>> history;
 
   std::string to_json() const;
   static Result<Receipt> from_json(std::string_view json);

@@ -38,6 +38,15 @@ nlohmann::json MessageStatus::accepted_answer() const {
 }
 
 void StatusStore::apply(const Receipt& r) {
+  // Earlier steps carried along (for compacted topics) count like their own receipts.
+  for (const auto& [status, at] : r.history) {
+    Receipt step;
+    step.message_id = r.message_id;
+    step.destination = r.destination;
+    step.status = status;
+    step.at = at;
+    apply(step);
+  }
   std::lock_guard lock(mu_);
   auto [it, inserted] = by_id_.try_emplace(r.message_id);
   MessageStatus& m = it->second;

@@ -6,6 +6,7 @@ GET shows delivered with its history, resent ids answer 200 and are not produced
 again, every bad-input case of the issue answers its status and the server keeps
 serving, 1,000 concurrent connections, and no plaintext on the raw Kafka topic (kcat).
 """
+import json
 import signal
 import socket
 import subprocess
@@ -113,7 +114,24 @@ def run(work, procs, check):
     bad_input(work, port, check)
     many_connections(work, port, check, accepted)
     no_plaintext_on_topic(bootstrap, check)
+    last_receipt_is_whole_status(bootstrap, accepted, check)
     broker_gone(procs, kafka, port, check)
+
+
+def last_receipt_is_whole_status(bootstrap, accepted, check):
+    """Issue 5: xoev.receipts may be compacted, so the newest receipt per message must
+    carry the whole history (read independently with kcat)."""
+    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "xoev.receipts", "-e", "-q", "-f", "%s\n"],
+                         capture_output=True, timeout=120).stdout.decode()
+    last = {}
+    for line in out.splitlines():
+        if line.strip():
+            r = json.loads(line)
+            last[r["messageId"]] = r  # per partition in order; one id lives in one partition
+    complete = [m for m in accepted if m in last and last[m]["status"] == "delivered"
+                and [h["status"] for h in last[m].get("history", [])][:2] == ["accepted", "forwarded"]]
+    check(len(complete) == len(accepted), f"newest receipt per message carries accepted → forwarded → delivered "
+                                          f"({len(complete)} of {len(accepted)})")
 
 
 def broker_gone(procs, kafka, port, check):

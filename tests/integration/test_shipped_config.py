@@ -22,8 +22,12 @@ def main():
     r = subprocess.run(["docker-compose", "-f", str(SOURCE / "docker-compose.yml"), "config", "--services"],
                        capture_output=True, text=True, timeout=60)
     services = set(r.stdout.split())
-    check({"kafka1", "kafka2", "kafka3", "gateway"} <= services and any(s.startswith("deliverer") for s in services),
+    check({"kafka1", "kafka2", "kafka3", "gateway", "topics"} <= services and any(s.startswith("deliverer") for s in services),
           f"compose runs 3 Kafka brokers, a gateway and a deliverer ({services})")
+
+    compose = (SOURCE / "docker-compose.yml").read_text()
+    check("--topic xoev.receipts" in compose and "cleanup.policy=compact" in compose,
+          "compose creates xoev.receipts as a compacted topic")
 
     with tempdir("xoev-shipped-") as work:
         work = Path(work)

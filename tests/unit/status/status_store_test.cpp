@@ -69,3 +69,23 @@ TEST(Receipt, JsonRoundTripAndRejectsGarbage) {
   EXPECT_FALSE(Receipt::from_json("not json").ok());
   EXPECT_FALSE(Receipt::from_json(R"({"messageId":"x","status":"teleported"})").ok());
 }
+
+// xoev.receipts may be compacted: only the newest receipt per id survives, and its
+// carried history must rebuild the full status.
+TEST(StatusStore, LastReceiptAloneRebuildsTheHistory) {
+  Receipt last = receipt(DeliveryStatus::delivered, "2026-01-01T00:00:04.000Z", "/inbox/m1.xml");
+  last.history = {{DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"},
+                  {DeliveryStatus::forwarded, "2026-01-01T00:00:02.000Z"},
+                  {DeliveryStatus::failed, "2026-01-01T00:00:03.000Z"}};
+  auto wire = Receipt::from_json(last.to_json());
+  ASSERT_TRUE(wire.ok());
+  StatusStore store;
+  store.apply(*wire);
+  auto m = store.get("m1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, DeliveryStatus::delivered);
+  EXPECT_EQ(m->detail, "/inbox/m1.xml");
+  ASSERT_EQ(m->history.size(), 4u);
+  EXPECT_EQ(m->history[0].first, DeliveryStatus::accepted);
+  EXPECT_EQ(m->history[2].first, DeliveryStatus::failed);
+}
