@@ -57,7 +57,7 @@ def main():
     u = urllib.parse.urlparse(args.url)
     proc = None
     if args.spawn:
-        proc, work = spawn(args.binary, u.port)
+        proc, work = spawn(str(Path(args.binary).resolve()), u.port)
     template = SAMPLE.read_bytes()
     latencies, accepted, refused, lock = [], [], {}, threading.Lock()
     per = args.messages // args.concurrency

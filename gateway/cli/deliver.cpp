@@ -25,7 +25,8 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
           "kafka.bootstrap is 'embedded': that cluster lives inside `serve`; use in_process: true, or run "
           "`xoevgate dev-kafka` and put its bootstrap list into the config"));
     const xoev::KafkaConnection conn{c->kafka.bootstrap, c->kafka.properties};
-    auto producer = xoev::Producer::create(conn, "xoevgate-deliver-" + d->id, c->gateway.ack_timeout);
+    auto producer = xoev::Producer::create(xoev::delivery_connection(conn), "xoevgate-deliver-" + d->id,
+                                           c->gateway.ack_timeout);
     if (!producer) return xoev::cli::fail(producer.problem());
     xoev::DelivererPool pool;
     if (auto s = pool.add(conn, *c, *d, **producer); !s) return xoev::cli::fail(s.problem());

@@ -4,6 +4,11 @@
 
 namespace xoev {
 
+KafkaConnection delivery_connection(KafkaConnection connection) {
+  connection.properties.try_emplace("linger.ms", "0");
+  return connection;
+}
+
 Status DelivererPool::add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
                           Producer& producer) {
   auto loop = DeliveryLoop::create(connection, config, destination, producer);

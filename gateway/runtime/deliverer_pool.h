@@ -11,6 +11,10 @@
 
 namespace xoev {
 
+// The connection a deliverer's producer uses: linger.ms 0 unless the operator set it,
+// since every receipt is awaited before the offset moves on.
+KafkaConnection delivery_connection(KafkaConnection connection);
+
 class DelivererPool {
  public:
   ~DelivererPool() { stop(); }

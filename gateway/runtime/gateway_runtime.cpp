@@ -47,9 +47,19 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
                                                    rt->backlog_.get());
 
+  // Deliverers wait for each receipt's acknowledgement before committing, so their
+  // producer must not linger to batch (the gateway's may: many requests in flight).
+  bool any_in_process = false;
+  for (const auto& d : config->destinations) any_in_process |= d.adapter.in_process;
+  if (any_in_process) {
+    auto dp = Producer::create(delivery_connection(rt->kafka_.connection), "xoevgate-deliver", config->gateway.ack_timeout);
+    if (!dp) return dp.problem();
+    rt->delivery_producer_ = std::move(dp).value();
+  }
   for (const auto& d : config->destinations)
     if (d.adapter.in_process)
-      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->producer_); !s) return s.problem();
+      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_); !s)
+        return s.problem();
 
   rt->probe_ = std::thread([r = rt.get()] {
     while (!r->stop_probe_) {
@@ -84,6 +94,7 @@ void GatewayRuntime::stop() {
   stop_probe_ = true;
   if (probe_.joinable()) probe_.join();
   if (receipts_tracker_) receipts_tracker_->stop();
+  if (delivery_producer_) (void)delivery_producer_->flush(std::chrono::seconds(10));
   if (producer_) (void)producer_->flush(std::chrono::seconds(10));
   backlog_.reset();
 }

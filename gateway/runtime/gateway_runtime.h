@@ -38,6 +38,7 @@ class GatewayRuntime {
   std::optional<std::string> listen_override_;
   KafkaRuntime kafka_;
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<Producer> delivery_producer_;  // receipts and dead letters of in-process deliverers
   StatusStore status_;
   std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   std::unique_ptr<ReceiptPublisher> receipts_;
