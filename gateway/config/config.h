@@ -84,6 +84,8 @@ struct RouteSection {
   RouteMatch match;
   std::string destination;
   int priority = 0;                                 // explicit tie-breaker, higher wins
+  std::string callback_url;                         // optional: receipts POSTed to the sender
+  fs::path callback_secret_file;                    // HMAC-SHA256 key for the callback signature
   Location where;
 };
 

@@ -181,7 +181,16 @@ void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
     if (!r.is_map(item, "a route")) continue;
     RouteSection route;
     route.where = r.where(item);
-    r.only_keys(item, {"name", "match", "destination", "priority"}, "route");
+    r.only_keys(item, {"name", "match", "destination", "priority", "callback"}, "route");
+    if (const auto cb = item["callback"]; cb && r.is_map(cb, "callback")) {
+      r.only_keys(cb, {"url", "hmac_secret_file"}, "callback");
+      route.callback_url = r.str(cb, "url", "", true);
+      if (!route.callback_url.empty() && route.callback_url.rfind("https://", 0) != 0 &&
+          route.callback_url.rfind("http://127.", 0) != 0 && route.callback_url.rfind("http://localhost", 0) != 0)
+        r.error(cb["url"], "callback url must be https:// (plain http only to localhost)");
+      route.callback_secret_file = r.path(cb, "hmac_secret_file", true);
+      require_file(r, cb["hmac_secret_file"], route.callback_secret_file, "callback secret");
+    }
     route.name = r.str(item, "name", "", true);
     if (!route.name.empty() && !names.insert(route.name).second)
       r.error(item["name"], "route name '" + route.name + "' is used twice");

@@ -123,6 +123,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
     r.at = rfc3339_now();
     r.detail = std::move(detail);
     r.history = so_far;
+    r.route = record.env.get(header::route);
     so_far.emplace_back(s, r.at);
     return r;
   };

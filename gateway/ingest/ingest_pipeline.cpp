@@ -77,6 +77,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   env.set(header::accepted_at, accepted_at);
   env.set(header::content_type, "application/xml");
   env.set(header::traceparent, make_traceparent(traceparent));
+  env.set(header::route, decision->route->name);
   const size_t plain_bytes = body.size();
   env.value = std::move(body);
   if (auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key()); !sealed) {
@@ -94,6 +95,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.detail = "accepted for " + dest.id + " (" + std::to_string(plain_bytes) + " bytes)";
   receipt.standard = h.standard;
   receipt.message_type = h.message_type.display();
+  receipt.route = decision->route->name;
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;

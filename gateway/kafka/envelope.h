@@ -24,6 +24,9 @@ inline constexpr std::string_view signature = "xoev-signature";
 // Extra (not signed): delivery attempt bookkeeping on DLQ records.
 inline constexpr std::string_view dlq_reason = "xoev-dlq-reason";
 inline constexpr std::string_view dlq_attempts = "xoev-dlq-attempts";
+// Extra (not signed): the route that chose the destination, so receipts can name it
+// and the route's sender callback finds them. Tampering only misdirects a notification.
+inline constexpr std::string_view route = "xoev-route";
 
 // The headers the gateway signature covers, in this order.
 inline constexpr std::array<std::string_view, 9> signed_headers = {

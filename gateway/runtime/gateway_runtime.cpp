@@ -61,6 +61,10 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
       if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_); !s)
         return s.problem();
 
+  // Started whether or not the config has callbacks now: a reload may add them.
+  rt->callbacks_ = std::make_unique<CallbackDispatcher>(rt->kafka_.connection, *rt->snapshots_);
+  rt->callbacks_->start();
+
   rt->probe_ = std::thread([r = rt.get()] {
     while (!r->stop_probe_) {
       r->broker_ok_ = r->producer_->reachable(std::chrono::seconds(2)).ok();
@@ -91,6 +95,7 @@ void GatewayRuntime::stop() {
   // Reverse order of start: no new requests, finish deliveries, then the broker.
   if (server_) server_->stop();
   deliverers_.stop();
+  if (callbacks_) callbacks_->stop();
   stop_probe_ = true;
   if (probe_.joinable()) probe_.join();
   if (receipts_tracker_) receipts_tracker_->stop();
@@ -141,6 +146,8 @@ std::string GatewayRuntime::metrics() const {
       << "# TYPE xoevgate_messages_refused_total counter\nxoevgate_messages_refused_total " << c.refused << "\n"
       << "# TYPE xoevgate_broker_failures_total counter\nxoevgate_broker_failures_total " << c.broker_failures << "\n"
       << "# TYPE xoevgate_backlog_refusals_total counter\nxoevgate_backlog_refusals_total " << c.backlog_refusals << "\n"
+      << "# TYPE xoevgate_callbacks_total counter\nxoevgate_callbacks_total{outcome=\"sent\"} " << callbacks_->sent()
+      << "\nxoevgate_callbacks_total{outcome=\"failed\"} " << callbacks_->failed() << "\n"
       << "# TYPE xoevgate_config_reloads_total counter\nxoevgate_config_reloads_total " << reloads_ << "\n"
       << "# TYPE xoevgate_config_reload_failures_total counter\nxoevgate_config_reload_failures_total "
       << reload_failures_ << "\n";

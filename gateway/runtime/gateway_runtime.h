@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/callbacks/callback_dispatcher.h"
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/kafka/backlog_monitor.h"
@@ -46,6 +47,7 @@ class GatewayRuntime {
   std::unique_ptr<SnapshotHolder> snapshots_;
   std::unique_ptr<IngestPipeline> pipeline_;
   DelivererPool deliverers_;
+  std::unique_ptr<CallbackDispatcher> callbacks_;
   std::unique_ptr<http::HttpServer> server_;
   std::atomic<bool> broker_ok_{false};
   std::atomic<bool> stop_probe_{false};

@@ -32,6 +32,7 @@ struct Receipt {
   // Only on "accepted": lets any instance repeat the original 202 answer for a resent id.
   std::string standard;
   std::string message_type;
+  std::string route;  // the route that chose the destination (for sender callbacks)
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

@@ -107,3 +107,13 @@ TEST(Config, DuplicateRouteMatchToOtherDestinationIsRefused) {
   ASSERT_EQ(problems.size(), 1u) << problems[0].one_line();
   EXPECT_NE(problems[0].detail.find("same match"), std::string::npos);
 }
+
+TEST(Config, CallbackMustBeHttpsAndHaveASecret) {
+  std::string yaml = kValid;
+  yaml += "    callback: {url: \"http://example.org/cb\", hmac_secret_file: keys/none.secret}\n";
+  TempConfig t(yaml);
+  auto problems = check_config(t.file);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_NE(problems[0].detail.find("https://"), std::string::npos);
+  EXPECT_NE(problems[1].detail.find("none.secret"), std::string::npos);
+}

@@ -1,0 +1,42 @@
+// Sender callbacks: for routes with `callback:`, every receipt of their messages is
+// POSTed to the sender's URL as JSON, signed with HMAC-SHA256 over timestamp and
+// body (header X-Xoev-Signature: t=<unix>,v1=<hex>). The gateway instances share the
+// work as consumer group xoevgate.callbacks on xoev.receipts, so each receipt is sent
+// by one instance; failed calls are retried a few times, then logged and skipped.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "gateway/ingest/snapshot_holder.h"
+#include "gateway/kafka/kafka_connection.h"
+
+namespace xoev {
+
+class CallbackDispatcher {
+ public:
+  CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots);
+  ~CallbackDispatcher();
+  void start();
+  void stop();
+  uint64_t sent() const { return sent_.load(); }
+  uint64_t failed() const { return failed_.load(); }
+
+ private:
+  void run();
+  bool post(const RouteSection& route, const std::string& message_id, const std::string& body);
+  std::string secret(const fs::path& file);
+
+  KafkaConnection connection_;
+  SnapshotHolder& snapshots_;
+  std::map<fs::path, std::string> secrets_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> sent_{0}, failed_{0};
+  std::thread thread_;
+};
+
+// True if any route of the config has a callback (then serve runs a dispatcher).
+bool has_callbacks(const Config& config);
+
+}  // namespace xoev
