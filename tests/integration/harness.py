@@ -89,6 +89,24 @@ class Processes:
         return f.read_text(errors="replace") if f.exists() else ""
 
 
+def run_with_processes(prefix, run, logs=("gateway",)):
+    """The frame of every process test: a temp dir, run(work, procs, check), all
+    processes stopped afterwards, the named logs' tails shown on failure, and the
+    closing 'N passed, M failed' line."""
+    raise_fd_limit()
+    check = Check()
+    with tempdir(prefix) as work:
+        procs = Processes(work)
+        try:
+            run(Path(work), procs, check)
+        finally:
+            procs.stop_all()
+            if check.failed:
+                for name in logs:
+                    print(f"--- {name}.log (tail)\n" + procs.log(name)[-3000:])
+    check.finish()
+
+
 def start_dev_kafka(procs, brokers=3, control=False):
     extra = ["--control-stdin"] if control else []
     p = procs.start("dev-kafka", "dev-kafka", "--brokers", str(brokers), *extra, stdout=subprocess.PIPE,

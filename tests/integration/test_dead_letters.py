@@ -4,9 +4,8 @@ its reason; `xoevgate dlq list` shows it; once the inbox is fixed, `dlq replay`
 delivers it exactly once, and the status goes dead-lettered → delivered."""
 import json
 import subprocess
-from pathlib import Path
 
-from harness import (XOEVGATE, TESTDATA, Check, Processes, free_port, post_xml, request, start_dev_kafka, tempdir,
+from harness import (run_with_processes, XOEVGATE, TESTDATA, free_port, post_xml, request, start_dev_kafka,
                      wait_ready, wait_until, with_new_uuid, write_config)
 
 SAMPLE = TESTDATA / "xwasser/tests/quality_report_minimal.xml"
@@ -14,16 +13,7 @@ SAMPLE_ID = "693c64d6-456f-4d14-abe7-fe9681c74aae"
 
 
 def main():
-    check = Check()
-    with tempdir("xoev-dlq-") as work:
-        procs = Processes(work)
-        try:
-            run(Path(work), procs, check)
-        finally:
-            procs.stop_all()
-            if check.failed:
-                print(procs.log("deliver")[-3000:])
-    check.finish()
+    run_with_processes("xoev-dlq-", run, ("gateway", "deliver"))
 
 
 def run(work, procs, check):

@@ -11,10 +11,9 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-from harness import (XOEVGATE, TESTDATA, Check, Processes, free_port, post_xml, raise_fd_limit, start_dev_kafka,
-                     tempdir, wait_ready, wait_until, with_new_uuid, write_config)
+from harness import (run_with_processes, XOEVGATE, TESTDATA, free_port, post_xml, start_dev_kafka, wait_ready,
+                     wait_until, with_new_uuid, write_config)
 
 SAMPLE = (TESTDATA / "xwasser/tests/quality_report_minimal.xml").read_bytes()
 SAMPLE_ID = "693c64d6-456f-4d14-abe7-fe9681c74aae"
@@ -117,19 +116,7 @@ def summary(name, load, target, check):
 
 
 def main():
-    raise_fd_limit()
-    check = Check()
-    with tempdir("xoev-faults-") as work:
-        work = Path(work)
-        procs = Processes(work)
-        try:
-            run(work, procs, check)
-        finally:
-            procs.stop_all()
-            if check.failed:
-                for n in ("gateway", "deliver"):
-                    print(f"--- {n}.log\n" + procs.log(n)[-3000:])
-    check.finish()
+    run_with_processes("xoev-faults-", run, ("gateway", "deliver"))
 
 
 def run(work, procs, check):

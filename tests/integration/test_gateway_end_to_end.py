@@ -13,9 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import (XBETEILIGUNG, XWASSER_VALID, TESTDATA, Check, Processes, free_port, post_xml, post_xml_patiently,
-                     raise_fd_limit,
-                     request, start_dev_kafka, tempdir, wait_ready, wait_until, with_new_uuid, write_config)
+from harness import (run_with_processes, XBETEILIGUNG, XWASSER_VALID, TESTDATA, free_port, post_xml,
+                     post_xml_patiently, request, start_dev_kafka, wait_ready, wait_until, with_new_uuid,
+                     write_config)
 
 
 def inbox_file(work, dest, message_id):
@@ -23,18 +23,8 @@ def inbox_file(work, dest, message_id):
 
 
 def main():
-    raise_fd_limit()
-    check = Check()
-    with tempdir("xoev-e2e-") as work:
-        procs = Processes(work)
-        try:
-            run(work, procs, check)
-        finally:
-            procs.stop_all()
-            if check.failed:
-                for name in ("gateway", "deliver-beteiligung", "deliver-wasser", "deliver-rechnungen"):
-                    print(f"--- {name}.log (tail)\n" + procs.log(name)[-3000:])
-    check.finish()
+    run_with_processes("xoev-e2e-", run,
+                       ("gateway", "deliver-beteiligung", "deliver-wasser", "deliver-rechnungen"))
 
 
 def run(work, procs, check):

@@ -13,8 +13,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import (XBETEILIGUNG, TESTDATA, Check, Processes, free_port, post_xml, raise_fd_limit, start_dev_kafka,
-                     tempdir, wait_ready, wait_until, with_new_uuid, write_config)
+from harness import (run_with_processes, XBETEILIGUNG, TESTDATA, free_port, post_xml, start_dev_kafka, wait_ready,
+                     wait_until, with_new_uuid, write_config)
 
 SCHEMA_DIR = TESTDATA / "xta/erzwingungshaft-eai/src/main/resources/META-INF/schema"
 NS = {
@@ -100,17 +100,7 @@ def listed(port, check, validator):
 
 
 def main():
-    raise_fd_limit()
-    check = Check()
-    with tempdir("xoev-xta-") as work:
-        procs = Processes(work)
-        try:
-            run(work, procs, check)
-        finally:
-            procs.stop_all()
-            if check.failed:
-                print("--- gateway.log (tail)\n" + procs.log("gateway")[-4000:])
-    check.finish()
+    run_with_processes("xoev-xta-", run)
 
 
 def run(work, procs, check):
