@@ -64,14 +64,13 @@ void StatusStore::apply(const Receipt& r) {
   m.history.push_back(entry);
   std::stable_sort(m.history.begin(), m.history.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
 
-  // Current status: highest rank, then latest time.
+  // Current status: highest rank, then latest time. The detail is that of the
+  // receipt which decided it, so an older receipt never overwrites a newer reason.
   const auto* best = &m.history.front();
   for (const auto& h : m.history)
     if (rank(h.first) > rank(best->first) || (rank(h.first) == rank(best->first) && h.second >= best->second)) best = &h;
-  if (best->first != m.status || best == &m.history.back()) {
-    m.status = best->first;
-    if (r.status == m.status) m.detail = r.detail;
-  }
+  m.status = best->first;
+  if (*best == entry) m.detail = r.detail;
 
   while (by_id_.size() > max_entries_ && !insertion_order_.empty()) {
     by_id_.erase(insertion_order_.front());

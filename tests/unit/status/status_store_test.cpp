@@ -89,3 +89,11 @@ TEST(StatusStore, LastReceiptAloneRebuildsTheHistory) {
   EXPECT_EQ(m->history[0].first, DeliveryStatus::accepted);
   EXPECT_EQ(m->history[2].first, DeliveryStatus::failed);
 }
+
+TEST(StatusStore, LateOlderReceiptDoesNotOverwriteTheCurrentDetail) {
+  StatusStore store;
+  store.apply(receipt(DeliveryStatus::failed, "2026-01-01T00:00:05.000Z", "attempt 2: HTTP 503"));
+  store.apply(receipt(DeliveryStatus::failed, "2026-01-01T00:00:03.000Z", "attempt 1: timeout"));
+  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::failed);
+  EXPECT_EQ(store.get("m1")->detail, "attempt 2: HTTP 503");
+}
