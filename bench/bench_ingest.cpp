@@ -9,18 +9,13 @@
 
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/ingest/gateway_snapshot.h"
+#include "tests/support/files.h"
 
 using namespace xoev;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Fixture {
   Config config;
@@ -48,7 +43,7 @@ struct Fixture {
     for (const char* f : {"xbeteiligung/tests/res/example402FromCockpit.xml", "xwasser/tests/quality_report_minimal.xml",
                           "xwasser/tests/quality_report_maximal.xml",
                           "xrechnung/instances/kosit/business-cases/standard/01.01a-INVOICE_ubl.xml"})
-      samples.push_back(slurp(td / f));
+      samples.push_back(xoev::test::read_file(td / f));
   }
 };
 

@@ -4,16 +4,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include "tests/support/files.h"
 
 using namespace xoev;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("xoev-ledger-" + std::to_string(::getpid()) + "-" +
-                                               std::to_string(reinterpret_cast<uintptr_t>(this)));
-  ~TempDir() { fs::remove_all(path); }
-};
+
+using xoev::test::TempDir;
 }  // namespace
 
 TEST(DeliveredLedger, SurvivesReopening) {

@@ -6,22 +6,18 @@
 
 #include "adapters/inbound/xinneres/xinneres_adapter.h"
 #include "adapters/inbound/xoev_g2g/xoev_g2g_adapter.h"
+#include "tests/support/files.h"
 
 using namespace xoev;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+
 const fs::path kTestdata = XOEV_TESTDATA_DIR;
 }  // namespace
 
 TEST(XoevG2g, QualifiedHeadFromXBeteiligung) {
-  auto doc = XmlDocument::parse(slurp(kTestdata / "xbeteiligung/tests/res/example402FromCockpit.xml"));
+  auto doc = XmlDocument::parse(xoev::test::read_file(kTestdata / "xbeteiligung/tests/res/example402FromCockpit.xml"));
   ASSERT_TRUE(doc.ok());
   auto adapter = make_xoev_g2g_adapter();
   ASSERT_TRUE(adapter->detect(*doc));
@@ -38,7 +34,7 @@ TEST(XoevG2g, QualifiedHeadFromXBeteiligung) {
 }
 
 TEST(XoevG2g, UnqualifiedHeadFromXWasser) {
-  auto doc = XmlDocument::parse(slurp(kTestdata / "xwasser/tests/quality_report_minimal.xml"));
+  auto doc = XmlDocument::parse(xoev::test::read_file(kTestdata / "xwasser/tests/quality_report_minimal.xml"));
   ASSERT_TRUE(doc.ok());
   auto h = make_xoev_g2g_adapter()->extract(*doc);
   ASSERT_TRUE(h.ok()) << h.problem().one_line();
@@ -58,7 +54,7 @@ TEST(XoevG2g, EveryRealSampleHasAReaderAndUuidOrIsRefused) {
   for (const char* dir : {"xbeteiligung/tests/res", "xbeteiligung/tests/res/xmlv14", "xwasser/tests"}) {
     for (const auto& e : fs::directory_iterator(kTestdata / dir)) {
       if (e.path().extension() != ".xml") continue;
-      auto doc = XmlDocument::parse(slurp(e.path()));
+      auto doc = XmlDocument::parse(xoev::test::read_file(e.path()));
       ASSERT_TRUE(doc.ok()) << e.path();
       auto h = make_xoev_g2g_adapter()->extract(*doc);
       if (!h.ok()) {

@@ -13,20 +13,16 @@
 #include <sstream>
 
 #include "adapters/inbound/xrechnung/leitweg_id.h"
+#include "tests/support/files.h"
 
 using namespace xoev;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kTestdata = XOEV_TESTDATA_DIR;
+using xoev::test::read_file;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+const fs::path kTestdata = XOEV_TESTDATA_DIR;
 
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t\r\n");

@@ -6,20 +6,13 @@
 
 #include <fstream>
 #include <sstream>
+#include "tests/support/files.h"
 
 using namespace xoev;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("xoev-file-" + std::to_string(::getpid()) + "-" +
-                                               std::to_string(reinterpret_cast<uintptr_t>(this)));
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
-  }
-};
+using xoev::test::TempDir;
 
 DeliveredMessage message(std::string id, std::string body) {
   DeliveredMessage m;
@@ -27,13 +20,6 @@ DeliveredMessage message(std::string id, std::string body) {
   m.destination = "d";
   m.body = std::move(body);
   return m;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -46,7 +32,7 @@ TEST(FileAdapter, WritesExactBytesAndLeavesNoTemporaryFile) {
   const std::string body("<a>\xC3\xA4\0</a>", 10);
   auto out = a->deliver(message("abc-1", body));
   ASSERT_TRUE(std::holds_alternative<Delivered>(out));
-  EXPECT_EQ(slurp(c.directory / "abc-1.xml"), body);
+  EXPECT_EQ(xoev::test::read_file(c.directory / "abc-1.xml"), body);
   int files = 0;
   for (const auto& e : fs::directory_iterator(c.directory)) {
     ++files;
@@ -64,7 +50,7 @@ TEST(FileAdapter, SecondDeliveryOfSameIdDoesNotRewrite) {
   auto again = a->deliver(message("m", "second"));
   ASSERT_TRUE(std::holds_alternative<Delivered>(again));
   EXPECT_NE(std::get<Delivered>(again).detail.find("already present"), std::string::npos);
-  EXPECT_EQ(slurp(dir.path / "m.xml"), "first");
+  EXPECT_EQ(xoev::test::read_file(dir.path / "m.xml"), "first");
 }
 
 TEST(FileAdapter, UnwritableDirectoryAsksForRetry) {

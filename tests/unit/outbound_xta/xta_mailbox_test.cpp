@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "adapters/outbound/xta/xta_mailbox.h"
+#include "tests/support/files.h"
 
 namespace fs = std::filesystem;
 using namespace xoev;
@@ -15,18 +16,7 @@ using namespace xoev::xta;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("xoev-xta-mailbox-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using xoev::test::TempDir;
 
 DeliveredMessage message(const std::string& id, std::string body = "<a:x xmlns:a=\"urn:test:a\">1</a:x>") {
   DeliveredMessage m;

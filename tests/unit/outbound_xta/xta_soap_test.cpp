@@ -15,6 +15,7 @@
 #include "gateway/core/xml_document.h"
 #include "gateway/http/http_client.h"
 #include "xta_schema.h"
+#include "tests/support/files.h"
 
 namespace fs = std::filesystem;
 using namespace xoev;
@@ -22,18 +23,7 @@ using namespace xoev::xta;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("xoev-xta-soap-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using xoev::test::TempDir;
 
 DeliveredMessage message(const std::string& id, const std::string& body) {
   DeliveredMessage m;
@@ -109,11 +99,11 @@ class XtaSoap : public ::testing::Test {
 
   // Posts a request that must itself be schema-valid; returns the answer (also checked).
   XmlDocument exchange(const std::string& body, int expected_status) {
-    EXPECT_EQ(join(test::validate_soap(body)), "") << "request invalid:\n" << body;
+    EXPECT_EQ(join(xta::test::validate_soap(body)), "") << "request invalid:\n" << body;
     auto response = post(body);
     EXPECT_EQ(response.status, expected_status) << response.body;
     EXPECT_NE(response.header("Content-Type").find("application/soap+xml"), std::string::npos);
-    EXPECT_EQ(join(test::validate_soap(response.body)), "") << "response invalid:\n" << response.body;
+    EXPECT_EQ(join(xta::test::validate_soap(response.body)), "") << "response invalid:\n" << response.body;
     auto doc = XmlDocument::parse(response.body);
     EXPECT_TRUE(doc.ok()) << response.body;
     if (!doc.ok()) throw std::runtime_error("unparseable response");
@@ -150,9 +140,9 @@ std::string base64_decode(const std::string& text, size_t size) {
 
 TEST(XtaSchema, CompilesFromTheWsdlTypes) {
   // A document that is not XTA must fail: proves the validator actually checks.
-  auto bad = test::validate_soap(request(kActionStatusList, "<osci:MsgBoxStatusListRequest maxListItems=\"-1\"/>"));
+  auto bad = xta::test::validate_soap(request(kActionStatusList, "<osci:MsgBoxStatusListRequest maxListItems=\"-1\"/>"));
   EXPECT_FALSE(bad.empty());
-  auto bad_close = test::validate_soap(request(kActionClose, "<osci:MsgBoxCloseRequest/>"));  // MsgBoxRequestID is required
+  auto bad_close = xta::test::validate_soap(request(kActionClose, "<osci:MsgBoxCloseRequest/>"));  // MsgBoxRequestID is required
   EXPECT_FALSE(bad_close.empty());
 }
 
@@ -235,7 +225,7 @@ TEST_F(XtaSoap, MalformedRequestsGetFaultsAndTheServerKeepsServing) {
   for (const auto& [body, status] : cases) {
     auto response = post(body);
     EXPECT_EQ(response.status, status) << body << "\n" << response.body;
-    EXPECT_EQ(join(test::validate_soap(response.body)), "") << response.body;
+    EXPECT_EQ(join(xta::test::validate_soap(response.body)), "") << response.body;
     auto doc = XmlDocument::parse(response.body);
     ASSERT_TRUE(doc.ok()) << response.body;
     EXPECT_NE(find_path(doc->root(), "Body/Fault/Reason/Text"), nullptr) << response.body;

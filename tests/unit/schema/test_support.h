@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/files.h"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -20,30 +22,9 @@ namespace schema_test {
 
 namespace fs = std::filesystem;
 
-inline std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void write_file(const fs::path& p, const std::string& content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << content;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("xoev-schema-test-" + std::to_string(rd()) + std::to_string(getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using xoev::test::read_file;
+using xoev::test::TempDir;
+using xoev::test::write_file;
 
 // A TCP listener on 127.0.0.1 that never answers; connected() says whether anyone tried.
 class Tripwire {
