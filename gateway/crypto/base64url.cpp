@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace xoev::crypto {
 namespace {
@@ -17,6 +18,18 @@ constexpr std::array<uint8_t, 256> make_reverse() {
   return table;
 }
 constexpr auto kReverse = make_reverse();
+
+// The two characters of every 12-bit value: three input bytes become two lookups
+// instead of four (an 8 KB table that stays in L1 while a message is encoded).
+constexpr std::array<char, 8192> make_pairs() {
+  std::array<char, 8192> table{};
+  for (std::size_t v = 0; v < 4096; ++v) {
+    table[2 * v] = kAlphabet[v >> 6];
+    table[2 * v + 1] = kAlphabet[v & 63];
+  }
+  return table;
+}
+constexpr auto kPairs = make_pairs();
 
 }  // namespace
 
@@ -38,10 +51,8 @@ void base64url_append(std::string& out, std::string_view bytes) {
   char* o = out.data() + start;
   for (std::size_t g = 0; g < full; ++g, in += 3, o += 4) {
     const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
-    o[0] = kAlphabet[v >> 18];
-    o[1] = kAlphabet[(v >> 12) & 63];
-    o[2] = kAlphabet[(v >> 6) & 63];
-    o[3] = kAlphabet[v & 63];
+    std::memcpy(o, &kPairs[2 * (v >> 12)], 2);
+    std::memcpy(o + 2, &kPairs[2 * (v & 0xFFF)], 2);
   }
   if (rest != 0) {
     const uint32_t v = (uint32_t{in[0]} << 16) | (rest == 2 ? uint32_t{in[1]} << 8 : 0);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/crypto/base64url.h"
+#include "gateway/crypto/json_text.h"
 #include "gateway/crypto/jwe.h"
 #include "gateway/crypto/jws.h"
 #include "gateway/crypto/openssl_util.h"
@@ -34,13 +35,20 @@ Result<std::string> sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
-nlohmann::json signed_claims(const Envelope& env, std::string_view value_digest) {
-  nlohmann::json headers = nlohmann::json::object();
+// {"headers":{every signed header: value|null},"sha256":b64url(SHA-256(value))}
+std::string signed_claims(const Envelope& env, std::string_view value_digest, bool& valid) {
+  std::string text;
+  text.reserve(1024);
+  JsonObjectText claims(text);
+  claims.open("headers");
   for (auto name : header::signed_headers) {
     const std::string* v = env.find(name);
-    headers[std::string(name)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    if (v) claims.string(name, *v);
+    else claims.null(name);
   }
-  return {{"headers", std::move(headers)}, {"sha256", base64url_encode(value_digest)}};
+  claims.close().string("sha256", base64url_encode(value_digest)).close();
+  valid = claims.valid();
+  return text;
 }
 
 std::size_t count_headers(const Envelope& env, std::string_view name) {
@@ -89,18 +97,29 @@ Status check_signature(const Envelope& env, const KeyRing& trusted_gateways) {
 Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key) {
   const Jwk* recipient = recipient_public_keys.first();
   if (recipient == nullptr) return crypto_problem("seal: the destination has no encryption key");
-  nlohmann::json xoev = nlohmann::json::object();
-  for (const auto& [claim, name] : kClaims) {
-    const std::string* v = env.find(name);
-    if (v == nullptr) return Problem::make(ProblemKind::internal, "seal: header " + std::string(name) + " is missing");
-    xoev[std::string(claim)] = *v;
+  // "cty":"application/xml","xoev":{"id":…,…}: written as text, this runs per message.
+  std::string members = "\"cty\":\"" + std::string(kContentType) + "\",";
+  {
+    std::string xoev;
+    JsonObjectText claims(xoev);
+    for (const auto& [claim, name] : kClaims) {
+      const std::string* v = env.find(name);
+      if (v == nullptr) return Problem::make(ProblemKind::internal, "seal: header " + std::string(name) + " is missing");
+      claims.string(claim, *v);
+    }
+    claims.close();
+    if (!claims.valid()) return crypto_problem("seal: a routing header is not valid UTF-8");
+    members += "\"xoev\":" + xoev;
   }
-  nlohmann::json extra = {{"cty", kContentType}, {"xoev", std::move(xoev)}};
-  auto jwe = jwe_encrypt(env.value, *recipient, extra);
+  auto jwe = jwe_encrypt_members(env.value, *recipient, members);
   if (!jwe) return std::move(jwe).problem();
   auto digest = sha256(*jwe);
   if (!digest) return std::move(digest).problem();
-  auto jws = jws_sign(signed_claims(env, *digest).dump(), gateway_signing_key, {{"typ", kEnvelopeSignatureType}});
+  bool valid = true;
+  const std::string claims = signed_claims(env, *digest, valid);
+  if (!valid) return crypto_problem("seal: a signed header is not valid UTF-8");
+  static const std::string typ = "\"typ\":\"" + std::string(kEnvelopeSignatureType) + "\"";
+  auto jws = jws_sign_members(claims, gateway_signing_key, typ);
   if (!jws) return std::move(jws).problem();
   // Only now touch the record, so a failed seal leaves it as it was.
   env.value = std::move(jwe).value();

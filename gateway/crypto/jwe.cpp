@@ -1,5 +1,6 @@
 #include "gateway/crypto/jwe.h"
 
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <array>
@@ -7,6 +8,7 @@
 #include "gateway/crypto/base64url.h"
 #include "gateway/crypto/concat_kdf.h"
 #include "gateway/crypto/content_cipher.h"
+#include "gateway/crypto/json_text.h"
 #include "gateway/crypto/key_agreement.h"
 #include "gateway/crypto/key_wrap.h"
 #include "gateway/crypto/openssl_util.h"
@@ -60,8 +62,9 @@ Result<Secret> rsa_oaep_decrypt(const Jwk& key, std::string_view encrypted_key) 
   return cek;
 }
 
-// Derives the key-wrapping key from Z; apu/apv are base64url header values.
-Result<Secret> derive_kek(const Secret& z, const nlohmann::json& header) {
+// The decoded "apu"/"apv" header values (PartyUInfo/PartyVInfo of the Concat KDF);
+// empty when absent.
+Result<std::array<std::string, 2>> party_info(const nlohmann::json& header) {
   std::array<std::string, 2> party;
   std::array<const char*, 2> names = {"apu", "apv"};
   for (std::size_t i = 0; i < 2; ++i) {
@@ -72,20 +75,18 @@ Result<Secret> derive_kek(const Secret& z, const nlohmann::json& header) {
     if (!decoded) return jwe_problem(std::string("header \"") + names[i] + "\" is not base64url");
     party[i] = std::move(*decoded);
   }
-  return concat_kdf(z, kAlgEcdhEsA256kw, party[0], party[1], kGcmKeyBytes);
+  return party;
 }
 
-Result<std::string> ecdh_wrap(const Jwk& recipient, const Secret& cek, nlohmann::json& header) {
-  PkeyCtxPtr gen(EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!gen || EVP_PKEY_keygen_init(gen.get()) != 1 || EVP_PKEY_keygen(gen.get(), &raw) != 1)
-    return jwe_problem(openssl_error("ephemeral key generation failed"));
-  auto ephemeral = Jwk::from_pkey(raw, true);
-  if (!ephemeral) return std::move(ephemeral).problem();
-  header["epk"] = ephemeral->to_json(false);
-  auto z = ecdh_shared_secret(ephemeral->pkey(), recipient.pkey());
+// Writes "epk" into the header and returns the wrapped content key.
+Result<std::string> ecdh_wrap(const Jwk& recipient, const Secret& cek, const std::array<std::string, 2>& party,
+                              JsonObjectText& header) {
+  auto ephemeral = generate_ephemeral_key(recipient);
+  if (!ephemeral) return jwe_problem(ephemeral.problem().detail);
+  header.json("epk", ephemeral->public_jwk);
+  auto z = ecdh_shared_secret(ephemeral->key.get(), recipient.pkey());
   if (!z) return std::move(z).problem();
-  auto kek = derive_kek(*z, header);
+  auto kek = concat_kdf(*z, kAlgEcdhEsA256kw, party[0], party[1], kGcmKeyBytes);
   if (!kek) return std::move(kek).problem();
   return aes_key_wrap(*kek, cek);
 }
@@ -103,7 +104,9 @@ Result<Secret> ecdh_unwrap(const Jwk& key, const nlohmann::json& header, std::st
     return jwe_problem("\"epk\" is " + epk->describe() + " but key kid=" + key.kid() + " is " + key.describe());
   auto z = ecdh_shared_secret(key.pkey(), epk->pkey());
   if (!z) return std::move(z).problem();
-  auto kek = derive_kek(*z, header);
+  auto party = party_info(header);
+  if (!party) return std::move(party).problem();
+  auto kek = concat_kdf(*z, kAlgEcdhEsA256kw, (*party)[0], (*party)[1], kGcmKeyBytes);
   if (!kek) return std::move(kek).problem();
   auto cek = aes_key_unwrap(*kek, encrypted_key);
   if (!cek) return jwe_problem(cek.problem().detail + " kid=" + key.kid());
@@ -113,6 +116,48 @@ Result<Secret> ecdh_unwrap(const Jwk& key, const nlohmann::json& header, std::st
 
 // The part names, for error messages, in compact order.
 constexpr std::array<std::string_view, 5> kPartNames = {"protected header", "encrypted key", "iv", "ciphertext", "tag"};
+
+// The protected header is written as text (alg, enc, kid, epk, then the caller's
+// members) and its base64url form is both the first part and the GCM AAD.
+Result<std::string> encrypt_compact(std::string_view plaintext, const Jwk& recipient, std::string_view extra_members,
+                                    const std::array<std::string, 2>& party) {
+  auto alg = jwe_alg_for(recipient);
+  if (!alg) return std::move(alg).problem();
+  if (recipient.kid().empty()) return jwe_problem("recipient key has no \"kid\"");
+
+  // Content key and iv from one draw of the CSPRNG.
+  unsigned char random[kGcmKeyBytes + kGcmIvBytes];
+  if (RAND_bytes(random, sizeof random) != 1) return jwe_problem(openssl_error("random generator failed"));
+  const Secret cek(random, kGcmKeyBytes);
+  const std::string iv(reinterpret_cast<char*>(random) + kGcmKeyBytes, kGcmIvBytes);
+  OPENSSL_cleanse(random, sizeof random);
+
+  std::string header_text;
+  header_text.reserve(384 + extra_members.size());
+  JsonObjectText header(header_text);
+  header.string("alg", *alg).string("enc", kEncA256gcm).string("kid", recipient.kid());
+  auto encrypted_key = *alg == kAlgRsaOaep256 ? rsa_oaep_encrypt(recipient, cek) : ecdh_wrap(recipient, cek, party, header);
+  if (!encrypted_key) return std::move(encrypted_key).problem();
+  header.members(extra_members).close();
+  if (!header.valid()) return jwe_problem("protected header is not valid UTF-8");
+
+  std::string out;
+  out.reserve(base64url_length(header_text.size()) + base64url_length(encrypted_key->size()) +
+              base64url_length(iv.size()) + base64url_length(plaintext.size()) + base64url_length(kGcmTagBytes) + 4);
+  base64url_append(out, header_text);
+  const std::size_t header_b64_size = out.size();
+  auto sealed = aes256gcm_encrypt(cek, iv, std::string_view(out.data(), header_b64_size), plaintext);
+  if (!sealed) return std::move(sealed).problem();
+  out += '.';
+  base64url_append(out, *encrypted_key);
+  out += '.';
+  base64url_append(out, iv);
+  out += '.';
+  base64url_append(out, sealed->ciphertext);
+  out += '.';
+  base64url_append(out, sealed->tag);
+  return out;
+}
 
 }  // namespace
 
@@ -127,47 +172,24 @@ Result<std::string> jwe_alg_for(const Jwk& key) {
 }
 
 Result<std::string> jwe_encrypt(std::string_view plaintext, const Jwk& recipient, const nlohmann::json& extra_protected) {
-  auto alg = jwe_alg_for(recipient);
-  if (!alg) return std::move(alg).problem();
-  if (recipient.kid().empty()) return jwe_problem("recipient key has no \"kid\"");
   if (!extra_protected.is_null() && !extra_protected.is_object()) return jwe_problem("extra header must be a JSON object");
-  nlohmann::json header = nlohmann::json::object();
-  if (extra_protected.is_object()) {
+  std::string members;
+  std::array<std::string, 2> party;
+  if (extra_protected.is_object() && !extra_protected.empty()) {
     for (const char* reserved : {"alg", "enc", "kid", "epk", "zip", "crit"})
       if (extra_protected.contains(reserved)) return jwe_problem(std::string("extra header may not set \"") + reserved + "\"");
-    header = extra_protected;
+    auto decoded = party_info(extra_protected);
+    if (!decoded) return std::move(decoded).problem();
+    party = std::move(decoded).value();
+    // Replace, not throw, on invalid UTF-8: the strings came from the caller's code.
+    members = extra_protected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    members = members.substr(1, members.size() - 2);  // the members without the braces
   }
-  header["alg"] = *alg;
-  header["enc"] = kEncA256gcm;
-  header["kid"] = recipient.kid();
+  return encrypt_compact(plaintext, recipient, members, party);
+}
 
-  auto cek_bytes = random_bytes(kGcmKeyBytes);
-  if (!cek_bytes) return std::move(cek_bytes).problem();
-  Secret cek(bytes(*cek_bytes), cek_bytes->size());
-  cleanse(*cek_bytes);
-
-  auto encrypted_key = *alg == kAlgRsaOaep256 ? rsa_oaep_encrypt(recipient, cek) : ecdh_wrap(recipient, cek, header);
-  if (!encrypted_key) return std::move(encrypted_key).problem();
-
-  auto iv = random_bytes(kGcmIvBytes);
-  if (!iv) return std::move(iv).problem();
-  const std::string header_b64 = base64url_encode(header.dump());
-  auto sealed = aes256gcm_encrypt(cek, *iv, header_b64, plaintext);
-  if (!sealed) return std::move(sealed).problem();
-
-  std::string out;
-  out.reserve(header_b64.size() + base64url_length(encrypted_key->size()) + base64url_length(iv->size()) +
-              base64url_length(sealed->ciphertext.size()) + base64url_length(sealed->tag.size()) + 4);
-  out += header_b64;
-  out += '.';
-  base64url_append(out, *encrypted_key);
-  out += '.';
-  base64url_append(out, *iv);
-  out += '.';
-  base64url_append(out, sealed->ciphertext);
-  out += '.';
-  base64url_append(out, sealed->tag);
-  return out;
+Result<std::string> jwe_encrypt_members(std::string_view plaintext, const Jwk& recipient, std::string_view extra_members) {
+  return encrypt_compact(plaintext, recipient, extra_members, {});
 }
 
 Result<JweContents> jwe_decrypt(std::string_view compact, const KeyRing& keys, const JweLimits& limits) {

@@ -33,6 +33,12 @@ Result<std::string> jwe_alg_for(const Jwk& key);
 Result<std::string> jwe_encrypt(std::string_view plaintext, const Jwk& recipient,
                                 const nlohmann::json& extra_protected = nlohmann::json::object());
 
+// The same with the extra members already as JSON text, e.g.
+// "cty":"application/xml","xoev":{…} (no braces; empty for none), for the sealing hot
+// path. The caller guarantees valid JSON without alg, enc, kid, epk, zip, crit, apu or
+// apv members.
+Result<std::string> jwe_encrypt_members(std::string_view plaintext, const Jwk& recipient, std::string_view extra_members);
+
 struct JweLimits {
   std::size_t max_compact_bytes = 48u << 20;  // a 16 MiB message is ~21.4 MiB of base64url
   std::size_t max_header_bytes = 16u << 10;   // decoded protected header

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/crypto/base64url.h"
+#include "gateway/crypto/json_text.h"
 #include "gateway/crypto/openssl_util.h"
 
 namespace xoev::crypto {
@@ -145,6 +146,16 @@ std::string bn_param(EVP_PKEY* pkey, const char* name, std::size_t pad_to = 0) {
   return base64url_encode(buf.view());
 }
 
+// The encoded point 04||x||y of a P-256 key, in one export: cheaper than two BIGNUM
+// exports, and this runs for every ephemeral key.
+bool p256_point(EVP_PKEY* pkey, unsigned char (&point)[1 + 2 * kP256Bytes]) {
+  std::size_t len = 0;
+  return EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len) == 1 &&
+         len == sizeof point && point[0] == 0x04;
+}
+
+std::string_view as_chars(const unsigned char* p, std::size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+
 }  // namespace
 
 Result<Jwk> Jwk::from_json(const nlohmann::json& j) {
@@ -255,14 +266,10 @@ nlohmann::json Jwk::to_json(bool with_private) const {
       j["kty"] = "EC";
       j["crv"] = "P-256";
     {
-      // One call for the encoded point (04||x||y) is cheaper than two BIGNUM exports;
-      // this runs for every ephemeral key.
       unsigned char point[1 + 2 * kP256Bytes];
-      std::size_t len = 0;
-      if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len) == 1 &&
-          len == sizeof point && point[0] == 0x04) {
-        j["x"] = base64url_encode({reinterpret_cast<char*>(point) + 1, kP256Bytes});
-        j["y"] = base64url_encode({reinterpret_cast<char*>(point) + 1 + kP256Bytes, kP256Bytes});
+      if (p256_point(k, point)) {
+        j["x"] = base64url_encode(as_chars(point + 1, kP256Bytes));
+        j["y"] = base64url_encode(as_chars(point + 1 + kP256Bytes, kP256Bytes));
       } else {
         j["x"] = bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, kP256Bytes);
         j["y"] = bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, kP256Bytes);
@@ -318,6 +325,29 @@ std::string Jwk::describe() const {
     case Type::ed25519: return "OKP Ed25519";
   }
   return "unknown";
+}
+
+Result<std::string> public_jwk_text(EVP_PKEY* pkey, Jwk::Type type) {
+  std::string out;
+  JsonObjectText j(out);
+  if (type == Jwk::Type::ec_p256) {
+    unsigned char point[1 + 2 * kP256Bytes];
+    if (!p256_point(pkey, point)) return key_problem(openssl_error("cannot export the P-256 public point"));
+    j.string("kty", "EC").string("crv", "P-256");
+    j.string("x", base64url_encode(as_chars(point + 1, kP256Bytes)));
+    j.string("y", base64url_encode(as_chars(point + 1 + kP256Bytes, kP256Bytes)));
+  } else if (type == Jwk::Type::x25519 || type == Jwk::Type::ed25519) {
+    unsigned char x[kOkpBytes];
+    std::size_t len = sizeof x;
+    if (EVP_PKEY_get_raw_public_key(pkey, x, &len) != 1 || len != kOkpBytes)
+      return key_problem(openssl_error("cannot export the OKP public key"));
+    j.string("kty", "OKP").string("crv", type == Jwk::Type::x25519 ? "X25519" : "Ed25519");
+    j.string("x", base64url_encode(as_chars(x, len)));
+  } else {
+    return key_problem("public_jwk_text is for EC and OKP keys");
+  }
+  j.close();
+  return out;
 }
 
 }  // namespace xoev::crypto

@@ -57,4 +57,9 @@ class Jwk {
   std::string kid_, alg_, use_;
 };
 
+// The public members of an EC P-256 or OKP key as JSON text,
+// {"kty":…,"crv":…,"x":…[,"y":…]}: the "epk" of every ECDH-ES message, written
+// without a JSON tree. type must be the key's.
+Result<std::string> public_jwk_text(EVP_PKEY* pkey, Jwk::Type type);
+
 }  // namespace xoev::crypto

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "gateway/crypto/base64url.h"
+#include "gateway/crypto/json_text.h"
 #include "gateway/crypto/openssl_util.h"
 
 namespace xoev::crypto {
@@ -119,22 +120,36 @@ Status jws_check_signature(std::string_view signing_input, std::string_view sign
   return ok_status();
 }
 
-Result<std::string> jws_sign(std::string_view payload, const Jwk& private_key, const nlohmann::json& extra_header) {
+Result<std::string> jws_sign_members(std::string_view payload, const Jwk& private_key, std::string_view extra_members) {
   auto alg = jws_alg_for(private_key);
   if (!alg) return std::move(alg).problem();
   if (!private_key.is_private()) return jws_problem("signing needs a private key (kid=" + private_key.kid() + ")");
   if (private_key.kid().empty()) return jws_problem("signing key has no \"kid\"");
-  nlohmann::json header = extra_header.is_object() ? extra_header : nlohmann::json::object();
-  header["alg"] = *alg;
-  header["kid"] = private_key.kid();
-  std::string input = base64url_encode(header.dump());
+  std::string header_text;
+  JsonObjectText header(header_text);
+  header.string("alg", *alg).string("kid", private_key.kid()).members(extra_members).close();
+  if (!header.valid()) return jws_problem("protected header is not valid UTF-8");
+  std::string input;
+  input.reserve(base64url_length(header_text.size()) + base64url_length(payload.size()) + base64url_length(kSignatureBytes) + 2);
+  base64url_append(input, header_text);
   input += '.';
-  input += base64url_encode(payload);
+  base64url_append(input, payload);
   auto sig = jws_signature(input, private_key);
   if (!sig) return std::move(sig).problem();
   input += '.';
-  input += base64url_encode(*sig);
+  base64url_append(input, *sig);
   return input;
+}
+
+Result<std::string> jws_sign(std::string_view payload, const Jwk& private_key, const nlohmann::json& extra_header) {
+  std::string members;
+  if (extra_header.is_object() && !extra_header.empty()) {
+    for (const char* reserved : {"alg", "kid"})
+      if (extra_header.contains(reserved)) return jws_problem(std::string("extra header may not set \"") + reserved + "\"");
+    members = extra_header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    members = members.substr(1, members.size() - 2);  // the members without the braces
+  }
+  return jws_sign_members(payload, private_key, members);
 }
 
 Result<JwsContents> jws_verify(std::string_view compact, const KeyRing& trusted, std::size_t max_compact_bytes) {

@@ -20,9 +20,13 @@ inline constexpr std::string_view kAlgEdDsa = "EdDSA";
 // The signature alg of a key: EC P-256 → ES256, OKP Ed25519 → EdDSA.
 Result<std::string> jws_alg_for(const Jwk& key);
 
-// Header: alg, kid (the key's, which must be set) and every member of extra_header.
+// Header: alg, kid (the key's, which must be set) and every member of extra_header
+// (which may not set alg or kid).
 Result<std::string> jws_sign(std::string_view payload, const Jwk& private_key,
                              const nlohmann::json& extra_header = nlohmann::json::object());
+// The same with the extra members already as JSON text ("typ":"…"; no braces, empty
+// for none), for the sealing hot path. The caller guarantees valid JSON without alg/kid.
+Result<std::string> jws_sign_members(std::string_view payload, const Jwk& private_key, std::string_view extra_members);
 
 // The raw JWS signature (ES256: r||s, EdDSA: 64 bytes) over an already formed signing
 // input "b64(header).b64(payload)", and its check. Exposed for RFC test vectors.

@@ -17,4 +17,16 @@ Result<Secret> ecdh_shared_secret(EVP_PKEY* own_private, EVP_PKEY* peer_public) 
   return z;
 }
 
+Result<EphemeralKey> generate_ephemeral_key(const Jwk& recipient) {
+  PkeyCtxPtr gen(EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!gen || EVP_PKEY_keygen_init(gen.get()) != 1 || EVP_PKEY_keygen(gen.get(), &raw) != 1)
+    return crypto_problem(openssl_error("ephemeral key generation failed"));
+  EphemeralKey ephemeral{PkeyPtr(raw), {}};
+  auto text = public_jwk_text(raw, recipient.type());  // same curve as the recipient's, by construction
+  if (!text) return std::move(text).problem();
+  ephemeral.public_jwk = std::move(text).value();
+  return ephemeral;
+}
+
 }  // namespace xoev::crypto

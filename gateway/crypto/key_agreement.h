@@ -3,7 +3,10 @@
 
 #include <openssl/evp.h>
 
+#include <string>
+
 #include "gateway/core/result.h"
+#include "gateway/crypto/jwk.h"
 #include "gateway/crypto/openssl_util.h"
 
 namespace xoev::crypto {
@@ -12,5 +15,13 @@ namespace xoev::crypto {
 // must be of the same type (and curve). OpenSSL rejects an all-zero X25519
 // result (a small-order peer point), so a malicious epk cannot force a known Z.
 Result<Secret> ecdh_shared_secret(EVP_PKEY* own_private, EVP_PKEY* peer_public);
+
+// A fresh key pair on the recipient's curve (ECDH-ES: one per message), with its
+// public half as the JWK text of the "epk" header member.
+struct EphemeralKey {
+  PkeyPtr key;
+  std::string public_jwk;
+};
+Result<EphemeralKey> generate_ephemeral_key(const Jwk& recipient);
 
 }  // namespace xoev::crypto

@@ -183,5 +183,30 @@ TEST_F(EnvelopeSeal, SealNeedsKeysAndRoutingHeaders) {
   EXPECT_EQ(enc_key_signer.find(header::signature), nullptr);
 }
 
+// Header values are written into the JSON headers as text: quotes, backslashes,
+// control characters and non-ASCII must survive exactly, and non-UTF-8 is refused.
+TEST_F(EnvelopeSeal, HeaderValuesNeedingEscapesRoundTripAndNonUtf8IsRefused) {
+  Envelope env = make_envelope();
+  const std::string odd = "Stadt \"Müllheim\" \\ Amt\t1\n\x01";
+  for (auto& [k, v] : env.headers)
+    if (k == header::sender || k == header::traceparent) v = odd;
+  ASSERT_TRUE(seal(env, recipients_, test::es256_sig()));
+  auto plain = open(env, trusted_, decryption_);
+  ASSERT_TRUE(plain) << plain.problem().one_line();
+  EXPECT_EQ(*plain, kXml);
+  auto hdr = nlohmann::json::parse(*base64url_decode(test::split(env.value)[0]));
+  EXPECT_EQ(hdr["xoev"]["sender"], odd);
+
+  for (auto name : {header::sender, header::traceparent}) {
+    Envelope bad = make_envelope();
+    for (auto& [k, v] : bad.headers)
+      if (k == name) v = "psw:\xC3(";
+    auto s = seal(bad, recipients_, test::es256_sig());
+    ASSERT_FALSE(s) << name;
+    EXPECT_NE(s.problem().detail.find("not valid UTF-8"), std::string::npos) << s.problem().detail;
+    EXPECT_EQ(bad.value, kXml);
+  }
+}
+
 }  // namespace
 }  // namespace xoev::crypto

@@ -82,6 +82,22 @@ TEST(Jwe, ExtraHeaderIsAuthenticatedAndCannotOverrideReservedMembers) {
     EXPECT_FALSE(jwe_encrypt(kXml, test::p256_enc().public_key(), {{reserved, "x"}})) << reserved;
 }
 
+// apu/apv (RFC 7518 §4.6.1) feed the Concat KDF on both sides: if encryption ignored
+// them while decryption used them (or the reverse), the key unwrap would fail.
+TEST(Jwe, PartyInfoEntersTheKeyDerivationOnBothSides) {
+  for (const Jwk* key : {&test::p256_enc(), &test::x25519_enc()}) {
+    SCOPED_TRACE(key->describe());
+    nlohmann::json extra = {{"apu", base64url_encode("Alice")}, {"apv", base64url_encode("Bob")}};
+    auto jwe = jwe_encrypt(kXml, key->public_key(), extra);
+    ASSERT_TRUE(jwe) << jwe.problem().one_line();
+    auto opened = jwe_decrypt(*jwe, ring_of({*key}));
+    ASSERT_TRUE(opened) << opened.problem().one_line();
+    EXPECT_EQ(opened->plaintext, kXml);
+    EXPECT_EQ(opened->protected_header["apu"], base64url_encode("Alice"));
+    EXPECT_FALSE(jwe_encrypt(kXml, key->public_key(), {{"apu", "not base64url!"}}));
+  }
+}
+
 // One bit flipped in each of the five parts: a crypto Problem naming the part (the
 // three GCM inputs iv, ciphertext and tag are indistinguishable by design).
 TEST(Jwe, TamperingWithAnyPartFailsWithAClearError) {
