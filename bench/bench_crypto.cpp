@@ -139,9 +139,10 @@ void BM_Raw_P256_KeygenDerive(benchmark::State& state) {
 }
 BENCHMARK(BM_Raw_P256_KeygenDerive)->Unit(benchmark::kMicrosecond);
 
-void BM_Raw_P256_Derive(benchmark::State& state) {
-  EVP_PKEY* peer = key(kP256).pkey();
-  PkeyPtr eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+void BM_Raw_Derive(benchmark::State& state) {
+  EVP_PKEY* peer = key(static_cast<int>(state.range(0))).pkey();
+  PkeyPtr eph(state.range(0) == kP256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+                                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
   unsigned char z[32];
   for (auto _ : state) {
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, eph.get(), nullptr));
@@ -151,8 +152,9 @@ void BM_Raw_P256_Derive(benchmark::State& state) {
     EVP_PKEY_derive(ctx.get(), z, &len);
     benchmark::DoNotOptimize(z);
   }
+  state.SetLabel(kKeyNames[state.range(0)]);
 }
-BENCHMARK(BM_Raw_P256_Derive)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Raw_Derive)->Arg(kP256)->Arg(kX25519)->Unit(benchmark::kMicrosecond);
 
 void BM_Raw_AesGcm256(benchmark::State& state) {
   unsigned char k[32] = {1}, iv[12] = {2}, tag[16];

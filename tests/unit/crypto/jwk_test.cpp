@@ -46,6 +46,11 @@ TEST(Jwk, RefusesPointNotOnTheCurve) {
   auto key = Jwk::from_json(j);
   ASSERT_FALSE(key);
   EXPECT_EQ(key.problem().kind, ProblemKind::crypto);
+  EXPECT_NE(key.problem().detail.find("not on P-256"), std::string::npos) << key.problem().detail;
+  // The unchanged point imports, and exports to the same coordinates.
+  auto good = Jwk::from_json(test::p256_enc().to_json(false));
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->to_json(false)["y"], test::p256_enc().to_json(false)["y"]);
 }
 
 TEST(Jwk, RefusesPrivatePartThatDoesNotBelongToThePublicPart) {
