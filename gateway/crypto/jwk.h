@@ -25,9 +25,6 @@ class Jwk {
   // A fresh private key. rsa_bits only matters for Type::rsa.
   static Result<Jwk> generate(Type type, std::string kid, std::string alg, unsigned rsa_bits = 4096);
 
-  // Wraps an existing key (takes ownership). Used for ephemeral ECDH keys.
-  static Result<Jwk> from_pkey(EVP_PKEY* pkey, bool is_private);
-
   nlohmann::json to_json(bool with_private) const;
   // Pretty JSON text plus newline, as written to key files.
   std::string serialize(bool with_private) const;
@@ -51,6 +48,8 @@ class Jwk {
 
  private:
   Jwk() = default;
+  // Wraps a freshly generated key (takes ownership), detecting its type.
+  static Result<Jwk> from_pkey(EVP_PKEY* pkey, bool is_private);
   std::shared_ptr<EVP_PKEY> pkey_;
   Type type_ = Type::rsa;
   bool is_private_ = false;

@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/rand.h>
 
 namespace xoev::crypto {
 
@@ -37,13 +36,6 @@ std::string openssl_error(std::string_view what) {
 }
 
 Problem crypto_problem(std::string detail) { return Problem::make(ProblemKind::crypto, std::move(detail)); }
-
-Result<std::string> random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
-    return crypto_problem(openssl_error("random generator failed"));
-  return out;
-}
 
 void cleanse(std::string& s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());

@@ -65,9 +65,6 @@ std::string openssl_error(std::string_view what);
 // A ProblemKind::crypto Problem with that detail.
 Problem crypto_problem(std::string detail);
 
-// n bytes from the OpenSSL CSPRNG.
-Result<std::string> random_bytes(std::size_t n);
-
 // Wipes a std::string in place (for private-key JSON text and plaintext copies).
 void cleanse(std::string& s);
 
