@@ -36,7 +36,7 @@ Result<std::string> sha256(std::string_view data) {
 }
 
 // {"headers":{every signed header: value|null},"sha256":b64url(SHA-256(value))}
-std::string signed_claims(const Envelope& env, std::string_view value_digest, bool& valid) {
+Result<std::string> signed_claims(const Envelope& env, std::string_view value_digest) {
   std::string text;
   text.reserve(1024);
   JsonObjectText claims(text);
@@ -47,7 +47,7 @@ std::string signed_claims(const Envelope& env, std::string_view value_digest, bo
     else claims.null(name);
   }
   claims.close().string("sha256", base64url_encode(value_digest)).close();
-  valid = claims.valid();
+  if (!claims.valid()) return crypto_problem("seal: a signed header is not valid UTF-8");
   return text;
 }
 
@@ -97,29 +97,25 @@ Status check_signature(const Envelope& env, const KeyRing& trusted_gateways) {
 Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key) {
   const Jwk* recipient = recipient_public_keys.first();
   if (recipient == nullptr) return crypto_problem("seal: the destination has no encryption key");
-  // "cty":"application/xml","xoev":{"id":…,…}: written as text, this runs per message.
-  std::string members = "\"cty\":\"" + std::string(kContentType) + "\",";
-  {
-    std::string xoev;
-    JsonObjectText claims(xoev);
-    for (const auto& [claim, name] : kClaims) {
-      const std::string* v = env.find(name);
-      if (v == nullptr) return Problem::make(ProblemKind::internal, "seal: header " + std::string(name) + " is missing");
-      claims.string(claim, *v);
-    }
-    claims.close();
-    if (!claims.valid()) return crypto_problem("seal: a routing header is not valid UTF-8");
-    members += "\"xoev\":" + xoev;
+  // {"cty":"application/xml","xoev":{"id":…,…}}: written as text, this runs per message.
+  std::string extra;
+  JsonObjectText header(extra);
+  header.string("cty", kContentType).open("xoev");
+  for (const auto& [claim, name] : kClaims) {
+    const std::string* v = env.find(name);
+    if (v == nullptr) return Problem::make(ProblemKind::internal, "seal: header " + std::string(name) + " is missing");
+    header.string(claim, *v);
   }
-  auto jwe = jwe_encrypt_members(env.value, *recipient, members);
+  header.close().close();
+  if (!header.valid()) return crypto_problem("seal: a routing header is not valid UTF-8");
+  auto jwe = jwe_encrypt_members(env.value, *recipient, members_of(extra));
   if (!jwe) return std::move(jwe).problem();
   auto digest = sha256(*jwe);
   if (!digest) return std::move(digest).problem();
-  bool valid = true;
-  const std::string claims = signed_claims(env, *digest, valid);
-  if (!valid) return crypto_problem("seal: a signed header is not valid UTF-8");
+  auto claims = signed_claims(env, *digest);
+  if (!claims) return std::move(claims).problem();
   static const std::string typ = "\"typ\":\"" + std::string(kEnvelopeSignatureType) + "\"";
-  auto jws = jws_sign_members(claims, gateway_signing_key, typ);
+  auto jws = jws_sign_members(*claims, gateway_signing_key, typ);
   if (!jws) return std::move(jws).problem();
   // Only now touch the record, so a failed seal leaves it as it was.
   env.value = std::move(jwe).value();

@@ -23,6 +23,11 @@ std::size_t utf8_sequence_length(std::string_view s) {
   return n;
 }
 
+std::string_view members_of(std::string_view object_text) {
+  if (object_text.size() < 2 || object_text.front() != '{' || object_text.back() != '}') return {};
+  return object_text.substr(1, object_text.size() - 2);
+}
+
 JsonObjectText::JsonObjectText(std::string& out) : out_(out) { out_ += '{'; }
 
 void JsonObjectText::escaped(std::string_view s) {

@@ -37,6 +37,10 @@ class JsonObjectText {
   bool valid_ = true;
 };
 
+// The members of a JSON object's text without its braces ("{…}" → "…"): what the
+// *_members functions splice into a protected header.
+std::string_view members_of(std::string_view object_text);
+
 // Length of the valid UTF-8 sequence at the start of s, 0 when there is none
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
 std::size_t utf8_sequence_length(std::string_view s);

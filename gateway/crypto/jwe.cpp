@@ -183,9 +183,8 @@ Result<std::string> jwe_encrypt(std::string_view plaintext, const Jwk& recipient
     party = std::move(decoded).value();
     // Replace, not throw, on invalid UTF-8: the strings came from the caller's code.
     members = extra_protected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    members = members.substr(1, members.size() - 2);  // the members without the braces
   }
-  return encrypt_compact(plaintext, recipient, members, party);
+  return encrypt_compact(plaintext, recipient, members_of(members), party);
 }
 
 Result<std::string> jwe_encrypt_members(std::string_view plaintext, const Jwk& recipient, std::string_view extra_members) {

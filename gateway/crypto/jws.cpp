@@ -147,9 +147,8 @@ Result<std::string> jws_sign(std::string_view payload, const Jwk& private_key, c
     for (const char* reserved : {"alg", "kid"})
       if (extra_header.contains(reserved)) return jws_problem(std::string("extra header may not set \"") + reserved + "\"");
     members = extra_header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    members = members.substr(1, members.size() - 2);  // the members without the braces
   }
-  return jws_sign_members(payload, private_key, members);
+  return jws_sign_members(payload, private_key, members_of(members));
 }
 
 Result<JwsContents> jws_verify(std::string_view compact, const KeyRing& trusted, std::size_t max_compact_bytes) {

@@ -44,6 +44,13 @@ TEST(JsonObjectText, EmptyObjectsAndEmptySplicesStayValid) {
   EXPECT_EQ(nlohmann::json::parse(text), (nlohmann::json{{"a", ""}}));
 }
 
+TEST(MembersOf, StripsTheBracesOfAnObjectOnly) {
+  EXPECT_EQ(members_of(R"({"a":1,"b":{"c":2}})"), R"("a":1,"b":{"c":2})");
+  EXPECT_EQ(members_of("{}"), "");
+  EXPECT_EQ(members_of("[1]"), "");
+  EXPECT_EQ(members_of(""), "");
+}
+
 TEST(JsonObjectText, InvalidUtf8IsFlaggedAndReplaced) {
   for (std::string bad : {"\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF", "a\x80z"}) {
     std::string text;
