@@ -93,10 +93,21 @@ Result<PkeyPtr> p256_public(std::string_view point) {
   // OpenSSL decodes the point with EC_POINT_oct2point, which refuses points off the curve.
   if (EVP_PKEY_set1_encoded_public_key(pkey.get(), bytes(point), point.size()) != 1)
     return key_problem(openssl_error("the EC point is not on P-256"));
-  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1)
-    return key_problem(openssl_error("the EC point is not on P-256"));
   return pkey;
+}
+
+Result<PkeyPtr> p256_keypair(std::string_view point, const nlohmann::json& j) {
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
+    return key_problem(openssl_error("cannot build EC parameters"));
+  auto raw = member_bytes(j, "d", kP256Bytes);
+  if (!raw) return std::move(raw).problem();
+  BnPtr d = to_bn(*raw);
+  cleanse(*raw);
+  if (!d || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1)
+    return key_problem(openssl_error("cannot build EC parameters"));
+  return from_params("EC", bld.get(), true);
 }
 
 Result<PkeyPtr> parse_p256(const nlohmann::json& j, bool is_private) {
@@ -104,22 +115,8 @@ Result<PkeyPtr> parse_p256(const nlohmann::json& j, bool is_private) {
   if (!x) return std::move(x).problem();
   auto y = member_bytes(j, "y", kP256Bytes);
   if (!y) return std::move(y).problem();
-  std::string point = "\x04" + *x + *y;  // uncompressed SEC1 point
-  if (!is_private) return p256_public(point);
-  ParamBldPtr bld(OSSL_PARAM_BLD_new());
-  BnPtr d;
-  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
-    return key_problem(openssl_error("cannot build EC parameters"));
-  if (is_private) {
-    auto raw = member_bytes(j, "d", kP256Bytes);
-    if (!raw) return std::move(raw).problem();
-    d = to_bn(*raw);
-    cleanse(*raw);
-    if (!d || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1)
-      return key_problem(openssl_error("cannot build EC parameters"));
-  }
-  auto pkey = from_params("EC", bld.get(), is_private);
+  const std::string point = "\x04" + *x + *y;  // uncompressed SEC1 point
+  auto pkey = is_private ? p256_keypair(point, j) : p256_public(point);
   if (!pkey) return pkey;
   // Invalid-curve attacks: the peer's point must lie on P-256; a private key must match
   // its point. P-256 has cofactor 1, so "on the curve and not infinity" (the quick
