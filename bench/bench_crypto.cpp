@@ -116,6 +116,16 @@ BENCHMARK(BM_Base64UrlDecode_1M)->Unit(benchmark::kMicrosecond);
 
 // ---- raw OpenSSL primitives (no JOSE around them) ----
 
+// Each primitive once, as the single benchmarks and the chained seal benchmark run it.
+
+void raw_derive(EVP_PKEY* own, EVP_PKEY* peer, unsigned char (&z)[32]) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own, nullptr));
+  std::size_t len = sizeof z;
+  EVP_PKEY_derive_init(ctx.get());
+  EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0);  // as `openssl speed ecdhp256`: no peer re-check
+  EVP_PKEY_derive(ctx.get(), z, &len);
+}
+
 // An ephemeral key on the peer's curve and the ECDH secret with the peer.
 void raw_keygen_derive(EVP_PKEY* peer, unsigned char (&z)[32]) {
   PkeyCtxPtr gen(EVP_PKEY_CTX_new_from_pkey(nullptr, peer, nullptr));
@@ -123,11 +133,33 @@ void raw_keygen_derive(EVP_PKEY* peer, unsigned char (&z)[32]) {
   EVP_PKEY_keygen_init(gen.get());
   EVP_PKEY_keygen(gen.get(), &eph);
   PkeyPtr holder(eph);
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, eph, nullptr));
-  std::size_t len = sizeof z;
-  EVP_PKEY_derive_init(ctx.get());
-  EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0);  // as `openssl speed ecdhp256`: no peer re-check
-  EVP_PKEY_derive(ctx.get(), z, &len);
+  raw_derive(eph, peer, z);
+}
+
+void raw_gcm(const EVP_CIPHER* gcm, const unsigned char* key, const unsigned char* iv, const std::string& in,
+             std::string& out, unsigned char (&tag)[16]) {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  EVP_EncryptInit_ex2(ctx.get(), gcm, key, iv, nullptr);
+  EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, bytes(in), static_cast<int>(in.size()));
+  EVP_EncryptFinal_ex(ctx.get(), nullptr, &len);
+  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, tag);
+}
+
+void raw_wrap(const EVP_CIPHER* wrap, const unsigned char* kek, const unsigned char* cek, unsigned char (&out)[40]) {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0, fin = 0;
+  EVP_EncryptInit_ex2(ctx.get(), wrap, kek, nullptr, nullptr);
+  EVP_EncryptUpdate(ctx.get(), out, &len, cek, 32);
+  EVP_EncryptFinal_ex(ctx.get(), out + len, &fin);
+}
+
+std::size_t raw_sign(const unsigned char (&digest)[32], unsigned char (&sig)[80]) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signing_key().pkey(), nullptr));
+  std::size_t len = sizeof sig;
+  EVP_PKEY_sign_init(ctx.get());
+  EVP_PKEY_sign(ctx.get(), sig, &len, digest, sizeof digest);
+  return len;
 }
 
 void BM_Raw_P256_KeygenDerive(benchmark::State& state) {
@@ -145,11 +177,7 @@ void BM_Raw_Derive(benchmark::State& state) {
                                       : EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
   unsigned char z[32];
   for (auto _ : state) {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, eph.get(), nullptr));
-    std::size_t len = sizeof z;
-    EVP_PKEY_derive_init(ctx.get());
-    EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0);  // as `openssl speed ecdhp256`: no peer re-check
-    EVP_PKEY_derive(ctx.get(), z, &len);
+    raw_derive(eph.get(), peer, z);
     benchmark::DoNotOptimize(z);
   }
   state.SetLabel(kKeyNames[state.range(0)]);
@@ -162,13 +190,7 @@ void BM_Raw_AesGcm256(benchmark::State& state) {
   std::string out(in.size(), '\0');
   EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   for (auto _ : state) {
-    CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-    int len = 0;
-    EVP_EncryptInit_ex2(ctx.get(), cipher, k, iv, nullptr);
-    EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, bytes(in),
-                      static_cast<int>(in.size()));
-    EVP_EncryptFinal_ex(ctx.get(), nullptr, &len);
-    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, tag);
+    raw_gcm(cipher, k, iv, in, out, tag);
     benchmark::DoNotOptimize(tag);
   }
   EVP_CIPHER_free(cipher);
@@ -180,11 +202,7 @@ void BM_Raw_AesKeyWrap256(benchmark::State& state) {
   unsigned char kek[32] = {5}, cek[32] = {6}, out[40];
   EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-WRAP", nullptr);
   for (auto _ : state) {
-    CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-    int len = 0, fin = 0;
-    EVP_EncryptInit_ex2(ctx.get(), cipher, kek, nullptr, nullptr);
-    EVP_EncryptUpdate(ctx.get(), out, &len, cek, sizeof cek);
-    EVP_EncryptFinal_ex(ctx.get(), out + len, &fin);
+    raw_wrap(cipher, kek, cek, out);
     benchmark::DoNotOptimize(out);
   }
   EVP_CIPHER_free(cipher);
@@ -203,10 +221,7 @@ BENCHMARK(BM_Raw_Rand44)->Unit(benchmark::kMicrosecond);
 void BM_Raw_EcdsaP256Sign(benchmark::State& state) {
   unsigned char digest[32] = {3}, sig[80];
   for (auto _ : state) {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signing_key().pkey(), nullptr));
-    std::size_t len = sizeof sig;
-    EVP_PKEY_sign_init(ctx.get());
-    EVP_PKEY_sign(ctx.get(), sig, &len, digest, sizeof digest);
+    raw_sign(digest, sig);
     benchmark::DoNotOptimize(sig);
   }
 }
@@ -214,12 +229,7 @@ BENCHMARK(BM_Raw_EcdsaP256Sign)->Unit(benchmark::kMicrosecond);
 
 void BM_Raw_EcdsaP256Verify(benchmark::State& state) {
   unsigned char digest[32] = {3}, sig[80];
-  std::size_t siglen = sizeof sig;
-  {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signing_key().pkey(), nullptr));
-    EVP_PKEY_sign_init(ctx.get());
-    EVP_PKEY_sign(ctx.get(), sig, &siglen, digest, sizeof digest);
-  }
+  const std::size_t siglen = raw_sign(digest, sig);
   for (auto _ : state) {
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signing_key().pkey(), nullptr));
     EVP_PKEY_verify_init(ctx.get());
@@ -250,22 +260,10 @@ void BM_Raw_SealPrimitives_P256_4K(benchmark::State& state) {
   for (auto _ : state) {
     raw_keygen_derive(peer, z);
     RAND_bytes(random, sizeof random);
-    int len = 0, fin = 0;
-    CipherCtxPtr kw(EVP_CIPHER_CTX_new());
-    EVP_EncryptInit_ex2(kw.get(), wrap, z, nullptr, nullptr);  // Z stands in for the KEK
-    EVP_EncryptUpdate(kw.get(), wrapped, &len, random, 32);
-    EVP_EncryptFinal_ex(kw.get(), wrapped + len, &fin);
-    CipherCtxPtr c(EVP_CIPHER_CTX_new());
-    EVP_EncryptInit_ex2(c.get(), gcm, random, random + 32, nullptr);
-    EVP_EncryptUpdate(c.get(), reinterpret_cast<unsigned char*>(ciphertext.data()), &len, bytes(plain),
-                      static_cast<int>(plain.size()));
-    EVP_EncryptFinal_ex(c.get(), nullptr, &len);
-    EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, 16, tag);
+    raw_wrap(wrap, z, random, wrapped);  // Z stands in for the KEK
+    raw_gcm(gcm, random, random + 32, plain, ciphertext, tag);
     EVP_Digest(jwe.data(), jwe.size(), md, nullptr, EVP_sha256(), nullptr);
-    PkeyCtxPtr sign(EVP_PKEY_CTX_new_from_pkey(nullptr, signing_key().pkey(), nullptr));
-    std::size_t siglen = sizeof sig;
-    EVP_PKEY_sign_init(sign.get());
-    EVP_PKEY_sign(sign.get(), sig, &siglen, md, sizeof md);
+    raw_sign(md, sig);
     benchmark::DoNotOptimize(sig);
   }
   EVP_CIPHER_free(gcm);
