@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "gateway/core/message.h"
 #include "gateway/core/problem.h"
 #include "gateway/core/routing_header.h"
 
@@ -15,17 +16,7 @@ namespace xoev {
 
 // What the adapter gets: the exact submitted bytes (decrypted, verified) and the
 // routing facts from the signed Kafka headers.
-struct DeliveredMessage {
-  std::string message_id;
-  std::string destination;
-  std::string message_type;
-  std::string standard;
-  std::string sender;
-  std::string recipient;
-  std::string accepted_at;
-  std::string body;  // exact bytes
-  int attempt = 1;   // 1 for the first try
-};
+using DeliveredMessage = Message;
 
 struct Delivered {
   std::string detail;  // e.g. the file written, the HTTP status
