@@ -1,18 +1,17 @@
 // `xoevgate dev-keys --config FILE`: creates the demo keys a fresh clone needs for
-// `make run` (private keys are never in git). Reads only the key paths from the
-// YAML, so it works before and independently of the full config loader:
+// `make run` (private keys are never in git). Reads the config with the same loader
+// as serve, except that key files may be missing:
 //   keys.signing, keys.trusted_gateways         → ES256 pair, kid "gateway-dev"
 //   destinations[].encryption_keys,
 //   destinations[].adapter.decryption_keys      → ECDH-ES+A256KW P-256 pair, kid = file stem
 // X.pub.jwk and X.jwk are one pair. Existing files are left alone; a missing public
 // half of an existing private key is derived from it. Idempotent and silent when
 // nothing is missing.
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <iostream>
 
 #include "gateway/cli/command.h"
+#include "gateway/config/config.h"
 #include "gateway/crypto/jwe.h"
 #include "gateway/crypto/jws.h"
 #include "gateway/crypto/key_file.h"
@@ -85,38 +84,23 @@ Status ensure(const fs::path& file, Role role) {
   return xoev::ok_status();
 }
 
-std::vector<std::string> strings(const YAML::Node& node) {
-  std::vector<std::string> out;
-  if (node && node.IsSequence())
-    for (const auto& item : node)
-      if (item.IsScalar()) out.push_back(item.as<std::string>());
-  if (node && node.IsScalar()) out.push_back(node.as<std::string>());
-  return out;
-}
-
 int run(const std::string& config_file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(config_file, ec))
-    return xoev::cli::fail(Problem::make(ProblemKind::io_error, "cannot read config " + config_file));
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(config_file);
-  } catch (const YAML::Exception& e) {
-    return xoev::cli::fail(Problem::make(ProblemKind::config_invalid, config_file + ": " + e.what()));
+  // The same loader as serve, told that key files may still be missing: the only
+  // difference between what dev-keys reads and what serve reads.
+  xoev::Config config;
+  xoev::LoadOptions options;
+  options.key_files_must_exist = false;
+  const auto problems = xoev::read_config(config_file, config, options);
+  if (!problems.empty()) {
+    for (const auto& p : problems) xoev::cli::fail(p);
+    return 1;
   }
-  const fs::path base = fs::path(config_file).parent_path();
   std::vector<std::pair<fs::path, Role>> wanted;
-  if (const auto keys = root["keys"]; keys && keys.IsMap()) {
-    for (const auto& p : strings(keys["signing"])) wanted.emplace_back(base / p, Role::signing);
-    for (const auto& p : strings(keys["trusted_gateways"])) wanted.emplace_back(base / p, Role::signing);
-  }
-  if (const auto dests = root["destinations"]; dests && dests.IsSequence()) {
-    for (const auto& d : dests) {
-      if (!d.IsMap()) continue;
-      for (const auto& p : strings(d["encryption_keys"])) wanted.emplace_back(base / p, Role::encryption);
-      if (const auto adapter = d["adapter"]; adapter && adapter.IsMap())
-        for (const auto& p : strings(adapter["decryption_keys"])) wanted.emplace_back(base / p, Role::encryption);
-    }
+  if (config.keys.signing) wanted.emplace_back(*config.keys.signing, Role::signing);
+  for (const auto& p : config.keys.trusted_gateways) wanted.emplace_back(p, Role::signing);
+  for (const auto& d : config.destinations) {
+    for (const auto& p : d.encryption_keys) wanted.emplace_back(p, Role::encryption);
+    for (const auto& p : d.adapter.decryption_keys) wanted.emplace_back(p, Role::encryption);
   }
   for (const auto& [file, role] : wanted)
     if (auto s = ensure(file.lexically_normal(), role); !s) return xoev::cli::fail(s.problem());

@@ -28,6 +28,7 @@ nlohmann::json explain(const xoev::GatewaySnapshot& snap, const std::string& byt
   if (!inspection.adapter.empty() && !h.message_id.empty())
     j["fields"] = {{"messageId", h.message_id},   {"messageType", h.message_type.display()},
                    {"messageTypeCode", h.message_type.code}, {"messageTypeList", h.message_type.list_uri},
+                   {"messageTypeLabel", h.message_type.label},
                    {"reader", h.reader},          {"author", h.author},
                    {"standard", h.standard},      {"version", h.version},
                    {"createdAt", h.created_at},   {"service", h.service},

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 
 struct GatewaySection {
   std::string listen = "127.0.0.1:8080";
+  Location listen_where;
   size_t max_message_bytes = 16u << 20;
   int threads = 2;                                  // HTTP I/O threads
   std::chrono::milliseconds ack_timeout{10000};     // broker acknowledgement deadline → 503
@@ -42,24 +44,35 @@ struct KafkaSection {
 struct KeysSection {
   std::optional<fs::path> signing;                  // gateway's private signing JWK
   std::vector<fs::path> trusted_gateways;           // public JWKs adapters accept
+  Location where;                                   // the keys: mapping
 };
 
+// An adapter's own settings (directory, url, listen ...), typed by the adapter that
+// parsed them. Core code never looks inside: it hands them back to the adapter's factory.
+struct AdapterSettings {
+  virtual ~AdapterSettings() = default;
+};
+
+// What every outbound adapter has: the delivery loop's knobs. The keys an adapter
+// adds are parsed by that adapter (gateway/config/outbound_registry.h) into `settings`.
 struct AdapterSection {
-  std::string type;                                 // file | http | xta | gateway
-  fs::path directory;                               // file
-  std::string file_name = "{messageId}.xml";        // file: pattern
-  std::string url;                                  // http, gateway
+  std::string type;                                 // a registered outbound adapter: file | http | xta ...
   std::vector<fs::path> decryption_keys;            // private JWKs held by the adapter
   bool in_process = false;
-  std::string xslt;                                 // optional transform (path), empty = none
   int max_attempts = 8;
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{60000};
-  std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ
   fs::path state_directory;                         // delivered-ids ledger; default gateway.state_directory
   std::chrono::milliseconds dedupe_window{std::chrono::hours(24 * 30)};
-  std::map<std::string, std::string> extra;         // adapter-specific scalars (tls, hmac ...)
+  std::shared_ptr<const AdapterSettings> settings;  // the adapter's own, typed; never null after loading
+  Location where;                                   // the adapter: mapping
+
+  // The adapter's settings as its own type (the factory that parsed them asks).
+  template <class T>
+  const T& as() const {
+    return dynamic_cast<const T&>(*settings);
+  }
 };
 
 struct DestinationSection {
@@ -115,15 +128,28 @@ struct Config {
   std::vector<StandardSection> standards;
 
   const DestinationSection* destination(std::string_view id) const;
+  // The largest body one Kafka record can carry once sealed (JWE base64url is 4/3 of
+  // the plaintext, plus protected header, signature and record headers), under the
+  // producer's message.max.bytes (librdkafka's default 1,000,000, or
+  // kafka.properties). Bodies above it are refused at the door with 413, never
+  // answered 503 for a record the broker could never take.
+  size_t record_capacity_bytes() const;
+  // What the HTTP API accepts: the smaller of gateway.max_message_bytes and that.
+  size_t max_body_bytes() const;
 };
 
-// All errors, not just the first: a clerk fixes a config in one pass.
-struct ConfigErrors {
-  std::vector<Problem> problems;
+// What a loading process needs to exist on its disk. The files of keys a process
+// does not hold (another host's deliverer's private key) are not required there.
+struct LoadOptions {
+  bool key_files_must_exist = true;  // false only for `dev-keys`, which creates them
 };
 
-Result<Config> load_config(const fs::path& file);
-// Same checks, returning every error (for check-config).
+// Structure, types, references and cross-checks (unique topics, inboxes, ports,
+// reserved names, librdkafka properties); every error as FILE:LINE. Deeper checks
+// that read keys and secrets are in gateway/preflight.
+Result<Config> load_config(const fs::path& file, const LoadOptions& options = {});
+// Same checks, returning every error (for check-config); `config` gets what was read.
+std::vector<Problem> read_config(const fs::path& file, Config& config, const LoadOptions& options = {});
 std::vector<Problem> check_config(const fs::path& file);
 
 }  // namespace xoev

@@ -1,12 +1,19 @@
 // YAML → Config, every rule checked here so that nothing downstream parses raw config.
+#include <librdkafka/rdkafka.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <memory>
 #include <regex>
 #include <set>
 #include <system_error>
 
 #include "gateway/config/config.h"
+#include "gateway/config/listen_check.h"
+#include "gateway/config/outbound_registry.h"
 #include "gateway/config/yaml_reader.h"
+#include "gateway/http/url.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 
@@ -18,23 +25,42 @@ const DestinationSection* Config::destination(std::string_view id) const {
   return nullptr;
 }
 
-namespace {
-
-bool valid_listen(const std::string& s) {
-  static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
-  std::smatch m;
-  return std::regex_match(s, m, re) && std::stoi(m[2]) <= 65535;
+size_t Config::record_capacity_bytes() const {
+  size_t record_limit = 1'000'000;  // librdkafka's message.max.bytes default
+  if (const auto it = kafka.properties.find("message.max.bytes"); it != kafka.properties.end()) {
+    try {
+      record_limit = static_cast<size_t>(std::stoull(it->second));
+    } catch (...) {
+    }
+  }
+  // Headers, key, JWE protected header, encrypted key, iv, tag, JWS: well under 16 KiB.
+  constexpr size_t kEnvelopeOverhead = 16u << 10;
+  return record_limit > kEnvelopeOverhead ? (record_limit - kEnvelopeOverhead) / 4 * 3 : 0;
 }
+
+size_t Config::max_body_bytes() const { return std::min(gateway.max_message_bytes, record_capacity_bytes()); }
+
+namespace {
 
 bool valid_id(const std::string& s) {
   static const std::regex re(R"(^[a-z0-9][a-z0-9._-]{0,127}$)");
   return std::regex_match(s, re);
 }
 
+bool valid_topic(const std::string& s) {
+  static const std::regex re(R"(^[A-Za-z0-9._-]{1,249}$)");
+  return std::regex_match(s, re) && s != "." && s != "..";
+}
+
 void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const std::string& what) {
   std::error_code ec;
   if (!p.empty() && !fs::is_regular_file(p, ec))
     r.error(at, what + " '" + p.string() + "' does not exist (run `xoevgate dev-keys --config FILE` for demo keys)");
+}
+
+// Key files may be absent only for `dev-keys`, which is about to create them.
+void require_key(YamlReader& r, const LoadOptions& o, const YAML::Node& at, const fs::path& p, const std::string& what) {
+  if (o.key_files_must_exist) require_file(r, at, p, what);
 }
 
 void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
@@ -44,11 +70,35 @@ void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   if (n["state_directory"]) g.state_directory = r.path(n, "state_directory", true);
   if (n["tls"]) r.error(n["tls"], "gateway.tls is not supported by this version yet (terminate TLS in front of the gateway)");
   g.listen = r.str(n, "listen", g.listen);
-  if (!valid_listen(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
+  g.listen_where = n["listen"] ? r.where(n["listen"]) : r.where(n);
+  if (!is_listen_address(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
   g.max_message_bytes = static_cast<size_t>(r.integer(n, "max_message_bytes", static_cast<long long>(g.max_message_bytes), 1024, 1LL << 30));
   g.threads = static_cast<int>(r.integer(n, "threads", g.threads, 1, 64));
   g.ack_timeout = r.millis(n, "ack_timeout", g.ack_timeout);
   if (g.ack_timeout.count() < 100) r.error(n["ack_timeout"], "ack_timeout must be at least 100ms");
+}
+
+// Settings the gateway fixes itself so that no operator value can weaken them
+// (acks=all, idempotence, manual commits) or that have their own config key.
+const std::set<std::string, std::less<>> kGatewayOwnedProperties = {
+    "bootstrap.servers", "metadata.broker.list", "group.id", "client.id", "enable.idempotence", "acks",
+    "request.required.acks", "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
+    "auto.offset.reset", "message.timeout.ms", "delivery.timeout.ms"};
+
+// librdkafka decides what it knows: a property it refuses here would stop `serve`.
+bool check_kafka_property(YamlReader& r, const YAML::Node& at, const std::string& name, const std::string& value) {
+  if (kGatewayOwnedProperties.count(name)) {
+    r.error(at, "kafka.properties." + name + " is set by the gateway itself (bootstrap: for the brokers, "
+                "gateway.ack_timeout for timeouts; acks=all, idempotence and manual commits are not negotiable)");
+    return false;
+  }
+  std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(), &rd_kafka_conf_destroy);
+  char err[512] = {0};
+  if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    r.error(at, "kafka.properties." + name + ": " + err);
+    return false;
+  }
+  return true;
 }
 
 void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
@@ -62,7 +112,8 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
     else
       for (const auto& kv : props) {
         if (!kv.second.IsScalar()) r.error(kv.second, "kafka.properties values must be text");
-        else k.properties[kv.first.as<std::string>()] = kv.second.Scalar();
+        else if (check_kafka_property(r, kv.first, kv.first.as<std::string>(), kv.second.Scalar()))
+          k.properties[kv.first.as<std::string>()] = kv.second.Scalar();
       }
   }
   k.embedded_brokers = static_cast<int>(r.integer(n, "embedded_brokers", k.embedded_brokers, 1, 9));
@@ -73,19 +124,25 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
 }
 
-void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
+void read_keys(YamlReader& r, const LoadOptions& o, const YAML::Node& n, KeysSection& k) {
   if (!n) return;
   if (!r.is_map(n, "keys")) return;
   r.only_keys(n, {"signing", "trusted_gateways"}, "keys");
+  k.where = r.where(n);
   if (n["signing"]) {
     k.signing = r.path(n, "signing", true);
-    require_file(r, n["signing"], *k.signing, "signing key");
+    require_key(r, o, n["signing"], *k.signing, "signing key");
   }
   k.trusted_gateways = r.paths(n, "trusted_gateways");
-  for (const auto& p : k.trusted_gateways) require_file(r, n["trusted_gateways"], p, "trusted gateway key");
+  for (const auto& p : k.trusted_gateways) require_key(r, o, n["trusted_gateways"], p, "trusted gateway key");
 }
 
-void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
+// The keys every adapter has; the adapter's factory lists its own.
+const std::vector<std::string> kCommonAdapterKeys = {"type", "decryption_keys", "in_process", "max_attempts",
+                                                     "initial_backoff", "max_backoff", "max_age", "state_directory",
+                                                     "dedupe_window"};
+
+void read_adapter(YamlReader& r, const LoadOptions& o, const YAML::Node& n, AdapterSection& a, const std::string& dest,
                   const fs::path& default_state) {
   const std::string where = "destination '" + dest + "' adapter";
   if (!n) {
@@ -93,54 +150,80 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
     return;
   }
   if (!r.is_map(n, where)) return;
-  r.only_keys(n, {"type", "directory", "file_name", "url", "decryption_keys", "in_process", "xslt", "max_attempts",
-                  "initial_backoff", "max_backoff", "timeout", "tls_certificate", "tls_private_key", "tls_ca",
-                  "hmac_secret_file", "listen", "max_age", "state_directory", "dedupe_window"},
-              where);
+  a.where = r.where(n);
   a.type = r.str(n, "type", "", true);
-  static const std::set<std::string> types = {"file", "http", "xta", "gateway"};
-  if (!a.type.empty() && !types.count(a.type))
-    r.error(n["type"], "adapter type must be one of file, http, xta, gateway; got '" + a.type + "'");
-  if (a.type == "file") {
-    a.directory = r.path(n, "directory", true);
-    a.file_name = r.str(n, "file_name", a.file_name);
-    if (a.file_name.find("{messageId}") == std::string::npos)
-      r.error(n["file_name"], "file_name must contain {messageId} so that every message gets its own file");
-    if (a.file_name.find('/') != std::string::npos)
-      r.error(n["file_name"], "file_name must not contain '/'");
+  const OutboundAdapterFactory* factory = a.type.empty() ? nullptr : outbound_registry::find(a.type);
+  if (!a.type.empty() && !factory) {
+    std::string list;
+    for (const auto& t : outbound_registry::types()) list += (list.empty() ? "" : ", ") + t;
+    r.error(n["type"], "adapter type '" + a.type + "' is not available in this build (available: " + list + ")");
   }
-  if (a.type == "xta") {
-    a.directory = r.path(n, "directory", true);  // the mailbox
-    a.extra["listen"] = r.str(n, "listen", "127.0.0.1:8443", true);
-    if (!valid_listen(a.extra["listen"])) r.error(n["listen"], "listen must be HOST:PORT");
-  }
-  if (a.type == "http" || a.type == "gateway") {
-    a.url = r.str(n, "url", "", true);
-    if (!a.url.empty() && a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0)
-      r.error(n["url"], "url must start with http:// or https://");
+  if (n["xslt"])
+    r.error(n["xslt"], "xslt transforms are not supported by this version: the Fachverfahren receives the exact "
+                       "submitted bytes (remove xslt:)");
+  // Unknown keys: the common ones plus the adapter's own; an adapter of unknown type
+  // gets only its type reported, not every key it might have had.
+  if (factory) {
+    std::vector<std::string> allowed = kCommonAdapterKeys;
+    for (auto& k : factory->keys()) allowed.push_back(std::move(k));
+    allowed.push_back("xslt");  // reported above with a better message
+    r.only_keys(n, allowed, where + " (type " + a.type + ")");
+    a.settings = factory->parse(r, n);
   }
   a.decryption_keys = r.paths(n, "decryption_keys");
   if (a.decryption_keys.empty())
     r.error(n, where + " needs decryption_keys (the destination's private keys, newest first)");
-  for (const auto& p : a.decryption_keys) require_file(r, n["decryption_keys"], p, "decryption key");
+  for (const auto& p : a.decryption_keys) require_key(r, o, n["decryption_keys"], p, "decryption key");
   a.in_process = r.boolean(n, "in_process", false);
-  if (n["xslt"]) {
-    a.xslt = r.path(n, "xslt", true).string();
-    require_file(r, n["xslt"], a.xslt, "xslt stylesheet");
-  }
   a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
-  a.timeout = r.millis(n, "timeout", a.timeout);
+  if (a.initial_backoff.count() < 1) r.error(n["initial_backoff"], "initial_backoff must be at least 1ms");
+  if (a.max_backoff < a.initial_backoff) r.error(n["max_backoff"], "max_backoff must not be below initial_backoff");
   a.max_age = r.millis(n, "max_age", a.max_age);
+  if (a.max_age < std::chrono::seconds(1)) r.error(n["max_age"], "max_age must be at least 1s");
   a.state_directory = n["state_directory"] ? r.path(n, "state_directory", true) : default_state;
   a.dedupe_window = r.millis(n, "dedupe_window", a.dedupe_window);
   if (a.dedupe_window < std::chrono::hours(1)) r.error(n["dedupe_window"], "dedupe_window must be at least 1h");
-  for (const char* k : {"tls_certificate", "tls_private_key", "tls_ca", "hmac_secret_file"})
-    if (n[k]) a.extra[k] = r.path(n, k, true).string();
+  if (a.dedupe_window < a.max_age)
+    r.error(n["dedupe_window"], "dedupe_window must cover max_age: a message retried that long must still be "
+                                "recognised as delivered");
 }
 
-void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<DestinationSection>& out,
+// What two destinations may never share: a topic (each deliverer would take the
+// other's messages), an inbox, a mailbox, a listen port. The gateway's own listen
+// address takes part too.
+void check_exclusive(YamlReader& r, const Config& c) {
+  struct Owner {
+    std::string who;
+    Location where;
+    std::string value;
+  };
+  std::map<std::string, std::vector<Owner>> seen;  // kind → owners
+  auto claim = [&](const std::string& kind, const std::string& value, const std::string& who, const Location& where) {
+    auto& owners = seen[kind];
+    for (const auto& o : owners) {
+      const bool clash = kind == kListenResource ? listens_overlap(o.value, value) : o.value == value;
+      if (clash) {
+        r.error_at(where, who + " uses " + kind + " '" + value + "' which " + o.who + " (line " +
+                              std::to_string(o.where.line) + ") uses already");
+        return;
+      }
+    }
+    owners.push_back({who, where, value});
+  };
+  claim(std::string(kListenResource), c.gateway.listen, "gateway.listen", c.gateway.listen_where);
+  for (const auto& d : c.destinations) {
+    const std::string who = "destination '" + d.id + "'";
+    claim("topic", d.topic, who, d.where);
+    claim("state file", fs::weakly_canonical(d.adapter.state_directory / (d.id + ".delivered")).string(), who, d.where);
+    const auto* f = outbound_registry::find(d.adapter.type);
+    if (!f || !d.adapter.settings) continue;
+    for (const auto& e : f->exclusive(*d.adapter.settings)) claim(e.kind, e.value, who, d.adapter.where);
+  }
+}
+
+void read_destinations(YamlReader& r, const LoadOptions& o, const YAML::Node& n, std::vector<DestinationSection>& out,
                        const fs::path& default_state) {
   if (!n) return;
   if (!n.IsSequence()) {
@@ -156,18 +239,38 @@ void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<Destinati
     d.id = r.str(item, "id", "", true);
     if (!d.id.empty() && !valid_id(d.id))
       r.error(item["id"], "destination id '" + d.id + "' may only use a-z, 0-9, '.', '_', '-'");
+    if (names::is_reserved_destination_id(d.id))
+      r.error(item["id"], "destination id '" + d.id + "' is reserved: its consumer group " + names::consumer_group(d.id) +
+                              " belongs to the gateway's own services");
     if (!d.id.empty() && !ids.insert(d.id).second) r.error(item["id"], "destination id '" + d.id + "' is used twice");
-    d.topic = r.str(item, "topic", "xoev." + d.id);
-    if (d.topic.rfind("xoev.dlq.", 0) == 0 || d.topic == "xoev.receipts")
+    d.topic = r.str(item, "topic", names::default_topic(d.id));
+    if (names::is_reserved_topic(d.topic))
       r.error(item["topic"], "topic '" + d.topic + "' is reserved by the gateway");
+    else if (!valid_topic(d.topic))
+      r.error(item["topic"], "topic '" + d.topic + "' is not a valid Kafka topic name (a-z, A-Z, 0-9, '.', '_', '-', "
+                             "at most 249 characters)");
     d.encryption_keys = r.paths(item, "encryption_keys");
     if (d.encryption_keys.empty())
       r.error(item, "destination '" + d.id + "' needs encryption_keys (public keys, newest first): "
                     "payloads are never written to Kafka in plaintext");
-    for (const auto& p : d.encryption_keys) require_file(r, item["encryption_keys"], p, "encryption key");
-    read_adapter(r, item["adapter"], d.adapter, d.id, default_state);
+    for (const auto& p : d.encryption_keys) require_key(r, o, item["encryption_keys"], p, "encryption key");
+    read_adapter(r, o, item["adapter"], d.adapter, d.id, default_state);
     out.push_back(std::move(d));
   }
+}
+
+// Callbacks carry message statuses to the sender: TLS, except to this very machine.
+bool acceptable_callback_url(const std::string& text, std::string& why) {
+  auto url = http::Url::parse(text);
+  if (!url) {
+    why = url.problem().detail;
+    return false;
+  }
+  if (url->tls()) return true;
+  static const std::regex loopback_v4(R"(^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$)");
+  if (url->host == "localhost" || url->host == "::1" || std::regex_match(url->host, loopback_v4)) return true;
+  why = "callback url must be https:// (plain http only to localhost, 127.x.y.z or [::1])";
+  return false;
 }
 
 void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
@@ -185,9 +288,8 @@ void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
     if (const auto cb = item["callback"]; cb && r.is_map(cb, "callback")) {
       r.only_keys(cb, {"url", "hmac_secret_file"}, "callback");
       route.callback_url = r.str(cb, "url", "", true);
-      if (!route.callback_url.empty() && route.callback_url.rfind("https://", 0) != 0 &&
-          route.callback_url.rfind("http://127.", 0) != 0 && route.callback_url.rfind("http://localhost", 0) != 0)
-        r.error(cb["url"], "callback url must be https:// (plain http only to localhost)");
+      if (std::string why; !route.callback_url.empty() && !acceptable_callback_url(route.callback_url, why))
+        r.error(cb["url"], why);
       route.callback_secret_file = r.path(cb, "hmac_secret_file", true);
       require_file(r, cb["hmac_secret_file"], route.callback_secret_file, "callback secret");
     }
@@ -265,7 +367,7 @@ void read_standards(YamlReader& r, const YAML::Node& n, std::vector<StandardSect
   }
 }
 
-std::vector<Problem> read(const fs::path& shown, Config& c) {
+std::vector<Problem> read(const fs::path& shown, Config& c, const LoadOptions& o) {
   const fs::path file = fs::absolute(shown).lexically_normal();
   YamlReader r(file, shown.string());
   c.file = file;
@@ -280,6 +382,7 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
     return std::move(r.problems());
   }
   try {
+    r.no_duplicate_keys(root);
     if (!root.IsMap()) {
       r.error_at({r.shown(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
       return std::move(r.problems());
@@ -295,14 +398,15 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
         require_file(r, s["catalog"], *c.schema_catalog, "schema catalog");
       }
     }
-    read_keys(r, root["keys"], c.keys);
+    read_keys(r, o, root["keys"], c.keys);
     if (!c.keys.signing)
       r.error_at({r.shown(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
-    read_destinations(r, root["destinations"], c.destinations, c.gateway.state_directory);
+    read_destinations(r, o, root["destinations"], c.destinations, c.gateway.state_directory);
     read_routes(r, root["routes"], c);
     read_standards(r, root["standards"], c.standards);
     if (c.destinations.empty()) r.error_at({r.shown(), 0, 0}, "no destinations are defined");
     if (c.routes.empty()) r.error_at({r.shown(), 0, 0}, "no routes are defined");
+    check_exclusive(r, c);
   } catch (const YAML::Exception& e) {
     r.error_at({r.shown(), e.mark.line + 1, 0}, std::string("unexpected value: ") + e.what());
   }
@@ -311,14 +415,18 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
 
 }  // namespace
 
-std::vector<Problem> check_config(const fs::path& file) {
-  Config c;
-  return read(file, c);
+std::vector<Problem> read_config(const fs::path& file, Config& config, const LoadOptions& options) {
+  return read(file, config, options);
 }
 
-Result<Config> load_config(const fs::path& file) {
+std::vector<Problem> check_config(const fs::path& file) {
   Config c;
-  auto problems = read(file, c);
+  return read(file, c, {});
+}
+
+Result<Config> load_config(const fs::path& file, const LoadOptions& options) {
+  Config c;
+  auto problems = read(file, c, options);
   if (!problems.empty()) {
     Problem first = problems.front();
     if (problems.size() > 1)

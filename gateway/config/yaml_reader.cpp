@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace xoev::config_detail {
 
@@ -34,6 +35,33 @@ void YamlReader::only_keys(const YAML::Node& map, std::initializer_list<const ch
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
       error(kv.first, "unknown key '" + key + "' in " + section + " (allowed: " + list + ")");
     }
+  }
+}
+
+void YamlReader::only_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& section) {
+  if (!map.IsMap()) return;
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>("");
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    error(kv.first, "unknown key '" + key + "' in " + section + " (allowed: " + list + ")");
+  }
+}
+
+void YamlReader::no_duplicate_keys(const YAML::Node& node) {
+  if (node.IsMap()) {
+    std::map<std::string, int> first_line;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      const int line = kv.first.Mark().line + 1;
+      if (auto [it, fresh] = first_line.emplace(key, line); !fresh)
+        error(kv.first, "key '" + key + "' appears twice in this mapping (first on line " + std::to_string(it->second) +
+                            "); only one can count");
+      no_duplicate_keys(kv.second);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) no_duplicate_keys(item);
   }
 }
 

@@ -25,6 +25,10 @@ class YamlReader {
 
   // Every key of `map` must be one of `allowed`; reports the others.
   void only_keys(const YAML::Node& map, std::initializer_list<const char*> allowed, const std::string& section);
+  void only_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& section);
+  // yaml-cpp keeps both of `a: 1` / `a: 2` and answers the first: refuse them anywhere
+  // in the tree, since the clerk meant one of them and we cannot know which.
+  void no_duplicate_keys(const YAML::Node& node);
   bool is_map(const YAML::Node& n, const std::string& what);
 
   std::string str(const YAML::Node& parent, const char* key, const std::string& fallback, bool required = false);

@@ -9,7 +9,12 @@ namespace xoev {
 struct MessageType {
   std::string list_uri;  // codelist URI, e.g. urn:xoev-de:xwasser:codeliste:nachrichtentyp
   std::string code;      // e.g. 2010
-  std::string name;      // e.g. planung2Beteiligung.BeteiligungNeu.0401 (may be empty)
+  // A name the adapter derives from validated structure (XRechnung: "Invoice" from
+  // the root element), else empty. Routes may match it.
+  std::string name;
+  // The sender's free text (an XÖV head's <name>): shown by `route --explain`, never
+  // routed on or forwarded, since a sender can write anything there.
+  std::string label;
   // What routes and headers show: "name" if present, else "code".
   const std::string& display() const { return name.empty() ? code : name; }
 };
@@ -24,8 +29,8 @@ struct RoutingHeader {
   std::string reader;       // praefix:kennung (leitweg:<id> for XRechnung)
   std::string author;       // praefix:kennung, may be empty
   std::string created_at;   // erstellungszeitpunkt as written, may be empty
-  std::string standard;     // e.g. XBeteiligung (the root's standard attribute or the catalog's name)
-  std::string version;      // e.g. 1.2
+  std::string standard;     // e.g. XBeteiligung: the catalog entry that validated the document
+  std::string version;      // e.g. 1.2, likewise
   std::string service;      // DVDV service id / Leika, may be empty
   std::string adapter;      // which inbound adapter extracted this, for route --explain
 };

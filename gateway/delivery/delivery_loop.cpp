@@ -5,9 +5,7 @@
 #include <future>
 #include <thread>
 
-#include "adapters/outbound/file/file_adapter.h"
-#include "adapters/outbound/http/http_adapter.h"
-#include "adapters/outbound/xta/xta_adapter.h"
+#include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/key_file.h"
@@ -16,15 +14,6 @@ namespace xoev {
 
 std::string dlq_topic(const std::string& destination_id) { return "xoev.dlq." + destination_id; }
 std::string consumer_group(const std::string& destination_id) { return "xoevgate." + destination_id; }
-
-Result<OutboundAdapterPtr> make_outbound_adapter(const DestinationSection& d) {
-  if (d.adapter.type == "file") return make_file_adapter(d.adapter);
-  if (d.adapter.type == "http") return make_http_adapter(d.adapter);
-  if (d.adapter.type == "xta") return make_xta_adapter(d.adapter);
-  return Problem::make(ProblemKind::config_invalid,
-                       "adapter type '" + d.adapter.type + "' of destination '" + d.id + "' is not available in this build")
-      .at(d.where);
-}
 
 Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const KafkaConnection& connection, const Config& config,
                                                            const DestinationSection& destination, Producer& producer) {
@@ -47,7 +36,7 @@ Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const KafkaConnection
                                       std::chrono::duration_cast<std::chrono::hours>(destination.adapter.dedupe_window));
   if (!ledger) return ledger.problem();
   loop->ledger_ = std::move(ledger).value();
-  auto adapter = make_outbound_adapter(destination);
+  auto adapter = outbound_registry::create(destination);
   if (!adapter) return adapter.problem();
   loop->adapter_ = std::move(adapter).value();
   return loop;

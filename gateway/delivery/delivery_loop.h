@@ -67,7 +67,4 @@ class DeliveryLoop {
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
-// Creates the adapter a destination's config names.
-Result<OutboundAdapterPtr> make_outbound_adapter(const DestinationSection& destination);
-
 }  // namespace xoev

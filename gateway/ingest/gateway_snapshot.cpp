@@ -1,24 +1,12 @@
 #include "gateway/ingest/gateway_snapshot.h"
 
-#include "adapters/inbound/configured/configured_adapter.h"
-#include "adapters/inbound/xinneres/xinneres_adapter.h"
-#include "adapters/inbound/xoev_g2g/xoev_g2g_adapter.h"
-#include "adapters/inbound/xrechnung/xrechnung_adapter.h"
+#include "gateway/config/inbound_registry.h"
 #include "gateway/crypto/key_file.h"
 
 namespace xoev {
 
 Result<std::vector<InboundAdapterPtr>> make_inbound_adapters(const Config& config) {
-  std::vector<InboundAdapterPtr> adapters;
-  for (const auto& s : config.standards) {
-    auto a = make_configured_adapter(s);
-    if (!a) return Problem(a.problem()).at(s.where);
-    adapters.push_back(std::move(a).value());
-  }
-  adapters.push_back(make_xrechnung_adapter());
-  adapters.push_back(make_xoev_g2g_adapter());
-  adapters.push_back(make_xinneres_adapter());
-  return adapters;
+  return inbound_registry::make_all(config);
 }
 
 Result<std::shared_ptr<const SchemaCatalog>> load_schema_catalog(const Config& config) {
@@ -36,7 +24,7 @@ Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config con
   auto catalog = load_schema_catalog(c);
   if (!catalog) return catalog.problem();
   s->inspector_ = std::make_unique<MessageInspector>(std::move(adapters).value(), std::move(catalog).value(),
-                                                     c.gateway.max_message_bytes);
+                                                     c.max_body_bytes());
   s->router_ = std::make_unique<Router>(s->config_);
 
   auto signing = crypto::load_jwk_file(*c.keys.signing);

@@ -34,8 +34,8 @@ class GatewaySnapshot {
   std::map<std::string, crypto::KeyRing> encryption_keys_;
 };
 
-// The inbound adapters for a config: configured standards first (an administrator's
-// rule beats a built-in), then XRechnung, XÖV G2G, XInneres.
+// The inbound adapters for a config, in the registry's priority order (configured
+// standards first: an administrator's rule beats a built-in).
 Result<std::vector<InboundAdapterPtr>> make_inbound_adapters(const Config& config);
 // The schema catalog for a config, or null when the config names none.
 Result<std::shared_ptr<const SchemaCatalog>> load_schema_catalog(const Config& config);

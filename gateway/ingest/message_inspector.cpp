@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "gateway/core/routing_fields.h"
+
 namespace xoev {
 
 MessageInspector::MessageInspector(std::vector<InboundAdapterPtr> adapters, std::shared_ptr<const SchemaCatalog> catalog,
@@ -21,13 +23,6 @@ std::string derived_message_id(std::string_view bytes) {
                 digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9],
                 digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]);
   return out;
-}
-
-bool is_safe_message_id(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
-  for (char c : id)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
-  return true;
 }
 
 Inspection MessageInspector::inspect(std::string_view bytes) const {
@@ -67,17 +62,18 @@ Inspection MessageInspector::inspect(std::string_view bytes) const {
   }
   out.header = std::move(header).value();
   if (out.header.message_id.empty()) out.header.message_id = derived_message_id(bytes);
-  if (!is_safe_message_id(out.header.message_id)) {
-    out.problem = Problem::make(ProblemKind::invalid_routing_field,
-                                "message id '" + out.header.message_id.substr(0, 80) +
-                                    "' is not usable: at most 128 characters of A-Z a-z 0-9 . _ - :");
-    return out;
-  }
+  // Route on what was validated, not on what the sender wrote: the standard and its
+  // version are those of the catalog entry whose schema the document is checked
+  // against (the head readers keep a free-text type name as a label only).
   if (out.schema) {
-    if (out.header.standard.empty()) out.header.standard = out.schema->standard;
-    if (out.header.version.empty()) out.header.version = out.schema->version;
+    out.header.standard = out.schema->standard;
+    if (!out.schema->version.empty()) out.header.version = out.schema->version;
   }
   if (out.header.standard.empty()) out.header.standard = out.adapter;
+  if (auto refused = check_routing_fields(out.header)) {
+    out.problem = std::move(*refused);
+    return out;
+  }
 
   if (!catalog_) return out;
   if (!out.schema) {

@@ -45,10 +45,9 @@ class MessageInspector {
   size_t max_message_bytes_;
 };
 
-// A message id must be usable as Kafka key and file name. Standards without a
-// message UUID (XRechnung) get one derived from the document's SHA-256 (RFC 9562
-// UUIDv8), so the same document resent is recognised and answered 200.
+// Standards without a message UUID (XRechnung) get one derived from the document's
+// SHA-256 (RFC 9562 UUIDv8), so the same document resent is recognised and answered
+// 200. Every id must pass check_routing_fields (gateway/core/routing_fields.h).
 std::string derived_message_id(std::string_view bytes);
-bool is_safe_message_id(std::string_view id);
 
 }  // namespace xoev

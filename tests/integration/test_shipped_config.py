@@ -64,6 +64,24 @@ def main():
                   for l in lines), f"each error is FILE:LINE: message: {lines}")
         check(any("nirgendwo" in l for l in lines) and any("farbe" in l for l in lines)
               and any("HOST:PORT" in l for l in lines), "errors say what is wrong")
+        r = run("check-config", "config/none.yaml", cwd=work)
+        check(r.returncode == 2 and r.stderr.startswith("config/none.yaml:0: cannot read"),
+              f"check-config exits 2 for a file it cannot read: {r.returncode} {r.stderr}")
+
+        # What serve would refuse only once it reads the keys: a destination whose
+        # encryption key is not the public half of its adapter's decryption key.
+        swapped = (work / "config/gateway.yaml").read_text().replace(
+            "encryption_keys: [../var/keys/gesundheitsamt-wasser.pub.jwk]",
+            "encryption_keys: [../var/keys/landesarchiv.pub.jwk]", 1)
+        check("landesarchiv.pub.jwk]" in swapped and swapped.count("landesarchiv.pub.jwk") >= 2,
+              "the test swapped an encryption key")
+        (work / "config/swapped.yaml").write_text(swapped)
+        r = run("check-config", "config/swapped.yaml", cwd=work)
+        check(r.returncode == 1 and "config/swapped.yaml:" in r.stderr and "could not be opened by its adapter" in r.stderr,
+              f"check-config refuses an encryption key that is not its adapter's: {r.stderr}")
+        r = run("check-config", "--destination", "bauleitplanung-xyz", "config/swapped.yaml", cwd=work)
+        check(r.returncode == 0, f"...but not when checking only another destination's deliverer: {r.stderr}")
+
         r = run("serve", "--config", "config/broken.yaml", cwd=work)
         check(r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr,
               f"serve refuses a broken config with one clear line: {r.stderr}")

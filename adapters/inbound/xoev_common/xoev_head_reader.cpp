@@ -43,7 +43,8 @@ Result<RoutingHeader> read_head(const XmlDocument& doc, const xmlNode* head, std
   const xmlNode* type = first_child(ident, "nachrichtentyp");
   h.message_type.list_uri = attribute(type, "listURI");
   h.message_type.code = code_value(type);
-  h.message_type.name = text_of(first_child(type, "name"));
+  // <name> is free text the sender writes: a label for humans, never routed on.
+  h.message_type.label = text_of(first_child(type, "name"));
   if (h.message_type.code.empty()) return missing(doc, type ? type : ident, "the head names no nachrichtentyp code");
   h.created_at = text_of(first_child(ident, "erstellungszeitpunkt"));
 

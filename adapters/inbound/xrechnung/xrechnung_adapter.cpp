@@ -58,6 +58,13 @@ std::string xrechnung_version(const std::string& customization_id) {
 }
 
 // The seller's VAT identifier, if the invoice states one.
+// "DE 123 456 789" is written for humans; the id is DE123456789. Only blanks go:
+// any other character stays, so the routing-field check can refuse it.
+std::string without_spaces(std::string v) {
+  std::erase(v, ' ');
+  return v;
+}
+
 std::string ubl_seller_vat(const xmlNode* root) {
   const xmlNode* party = path(root, {{kCac, "AccountingSupplierParty"}, {kCac, "Party"}});
   if (party == nullptr) return {};
@@ -108,7 +115,7 @@ class XRechnungAdapter final : public InboundAdapter {
       buyer_reference = child(agreement, kRam, "BuyerReference");
       buyer_reference_path =
           "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:BuyerReference";
-      const std::string vat = cii_seller_vat(agreement);
+      const std::string vat = without_spaces(cii_seller_vat(agreement));
       if (!vat.empty()) h.author = "ustid:" + vat;
     } else {
       const bool invoice = *syntax == Syntax::ubl_invoice;
@@ -119,7 +126,7 @@ class XRechnungAdapter final : public InboundAdapter {
       h.created_at = text_of(child(root, kCbc, "IssueDate"));
       buyer_reference = child(root, kCbc, "BuyerReference");
       buyer_reference_path = "cbc:BuyerReference";
-      const std::string vat = ubl_seller_vat(root);
+      const std::string vat = without_spaces(ubl_seller_vat(root));
       if (!vat.empty()) h.author = "ustid:" + vat;
     }
 

@@ -31,7 +31,7 @@ std::string errno_text(const std::string& what, const std::filesystem::path& p) 
 
 class FileAdapter final : public OutboundAdapter {
  public:
-  explicit FileAdapter(const AdapterSection& c) : dir_(c.directory), pattern_(c.file_name) {}
+  explicit FileAdapter(const FileSettings& c) : dir_(c.directory), pattern_(c.file_name) {}
   std::string_view type() const override { return "file"; }
 
   DeliveryOutcome deliver(const DeliveredMessage& m) override {
@@ -104,6 +104,6 @@ std::string file_name_for(const std::string& pattern, const DeliveredMessage& m)
   return name;
 }
 
-OutboundAdapterPtr make_file_adapter(const AdapterSection& config) { return std::make_unique<FileAdapter>(config); }
+OutboundAdapterPtr make_file_adapter(const FileSettings& settings) { return std::make_unique<FileAdapter>(settings); }
 
 }  // namespace xoev

@@ -7,11 +7,11 @@
 #include <filesystem>
 
 #include "adapters/outbound/outbound_adapter.h"
-#include "gateway/config/config.h"
+#include "adapters/outbound/file/file_settings.h"
 
 namespace xoev {
 
-OutboundAdapterPtr make_file_adapter(const AdapterSection& config);
+OutboundAdapterPtr make_file_adapter(const FileSettings& settings);
 
 // The file name for a message: pattern with {messageId} (and {destination},
 // {messageType}) replaced; unsafe characters in values become '_'.

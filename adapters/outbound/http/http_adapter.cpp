@@ -38,6 +38,11 @@ class HttpAdapter final : public OutboundAdapter {
                            std::chrono::system_clock::now().time_since_epoch()).count();
       req.headers.emplace_back("X-Xoev-Signature", hmac_signature(secret_, now, m.body));
     }
+    // Values come from signed, checked headers; a control character here means a
+    // record that should never have been sealed. Refuse rather than split a header.
+    for (const auto& [name, value] : req.headers)
+      if (value.find_first_of("\r\n", 0) != std::string::npos || value.find('\0') != std::string::npos)
+        return Reject{Problem::make(ProblemKind::rejected, "header " + name + " would carry a control character")};
     auto resp = client_.send(req);
     if (!resp) return Retry{{}, resp.problem().detail};
     const int s = resp->status;
@@ -75,27 +80,41 @@ std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::s
   return out;
 }
 
-Result<OutboundAdapterPtr> make_http_adapter(const AdapterSection& c) {
+Result<std::string> read_hmac_secret(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Problem::make(ProblemKind::config_invalid, "cannot read hmac_secret_file " + file.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret = ss.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < kMinHmacSecretBytes) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+    return Problem::make(ProblemKind::config_invalid, "hmac secret in " + file.string() + " is shorter than " +
+                                                          std::to_string(kMinHmacSecretBytes) + " bytes");
+  }
+  return secret;
+}
+
+http::HttpClient::Options http_client_options(const HttpSettings& s) {
   http::HttpClient::Options o;
-  o.connect_timeout = std::min(c.timeout, std::chrono::milliseconds(5000));
-  o.total_timeout = c.timeout;
-  auto get = [&](const char* k) { return c.extra.count(k) ? c.extra.at(k) : std::string{}; };
-  o.ca_file = get("tls_ca");
-  o.client_certificate = get("tls_certificate");
-  o.client_key = get("tls_private_key");
-  auto client = http::HttpClient::create(o);
+  o.connect_timeout = std::min(s.timeout, std::chrono::milliseconds(5000));
+  o.total_timeout = s.timeout;
+  o.ca_file = s.tls_ca.string();
+  o.client_certificate = s.tls_certificate.string();
+  o.client_key = s.tls_private_key.string();
+  return o;
+}
+
+Result<OutboundAdapterPtr> make_http_adapter(const HttpSettings& s) {
+  auto client = http::HttpClient::create(http_client_options(s));
   if (!client) return client.problem();
   std::string secret;
-  if (const auto f = get("hmac_secret_file"); !f.empty()) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) return Problem::make(ProblemKind::config_invalid, "cannot read hmac_secret_file " + f);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    secret = ss.str();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    if (secret.size() < 16) return Problem::make(ProblemKind::config_invalid, "hmac secret in " + f + " is shorter than 16 bytes");
+  if (!s.hmac_secret_file.empty()) {
+    auto read = read_hmac_secret(s.hmac_secret_file);
+    if (!read) return read.problem();
+    secret = std::move(read).value();
   }
-  return OutboundAdapterPtr(std::make_unique<HttpAdapter>(c.url, std::move(client).value(), std::move(secret)));
+  return OutboundAdapterPtr(std::make_unique<HttpAdapter>(s.url, std::move(client).value(), std::move(secret)));
 }
 
 }  // namespace xoev

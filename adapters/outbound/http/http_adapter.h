@@ -6,11 +6,17 @@
 #pragma once
 
 #include "adapters/outbound/outbound_adapter.h"
-#include "gateway/config/config.h"
+#include "adapters/outbound/http/http_settings.h"
+#include "gateway/http/http_client.h"
 
 namespace xoev {
 
-Result<OutboundAdapterPtr> make_http_adapter(const AdapterSection& config);
+// Settings are parsed and checked by http_factory.cpp; without hmac_secret_file no
+// signature header is sent.
+Result<OutboundAdapterPtr> make_http_adapter(const HttpSettings& settings);
+http::HttpClient::Options http_client_options(const HttpSettings& settings);
+// Reads an HMAC secret file: trailing CR/LF dropped, at least kMinHmacSecretBytes.
+Result<std::string> read_hmac_secret(const std::filesystem::path& file);
 
 // X-Xoev-Signature value: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>".
 std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body);

@@ -33,16 +33,15 @@ class XtaAdapter final : public OutboundAdapter {
 
 }  // namespace
 
-Result<OutboundAdapterPtr> make_xta_adapter(const AdapterSection& config) {
+Result<OutboundAdapterPtr> make_xta_adapter(const XtaSettings& config) {
   if (config.directory.empty())
     return Problem::make(ProblemKind::config_invalid, "xta adapter needs 'directory' (the mailbox directory)");
-  const auto listen = config.extra.find("listen");
-  if (listen == config.extra.end() || listen->second.empty())
+  if (config.listen.empty())
     return Problem::make(ProblemKind::config_invalid, "xta adapter needs 'listen' (HOST:PORT of the SOAP endpoint)");
   auto mailbox = xta::Mailbox::open(config.directory);
   if (!mailbox) return mailbox.problem();
   std::shared_ptr<xta::Mailbox> shared = std::move(mailbox).value();
-  auto service = xta::XtaSoapService::start(shared, listen->second);
+  auto service = xta::XtaSoapService::start(shared, config.listen);
   if (!service) return service.problem();
   return OutboundAdapterPtr(std::make_unique<XtaAdapter>(shared, std::move(service).value()));
 }

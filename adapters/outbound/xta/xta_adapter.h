@@ -3,17 +3,17 @@
 // (getStatusList, getMessage, close) as it polls its XTA server today.
 //   type: xta
 //   directory: /var/lib/xoevgate/xta/<destination>   (absolute; the mailbox state)
-//   listen: 127.0.0.1:8443                           (extra["listen"], HOST:PORT)
+//   listen: 127.0.0.1:8443                           (HOST:PORT)
 #pragma once
 
 #include "adapters/outbound/outbound_adapter.h"
-#include "gateway/config/config.h"
+#include "adapters/outbound/xta/xta_settings.h"
 #include "gateway/core/result.h"
 
 namespace xoev {
 
 // config_invalid without directory or listen; io_error if the mailbox directory cannot be
 // created; the HttpServer's Problem if the endpoint cannot bind.
-Result<OutboundAdapterPtr> make_xta_adapter(const AdapterSection& config);
+Result<OutboundAdapterPtr> make_xta_adapter(const XtaSettings& config);
 
 }  // namespace xoev

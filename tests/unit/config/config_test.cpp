@@ -1,3 +1,4 @@
+#include "adapters/outbound/file/file_settings.h"
 #include "gateway/config/config.h"
 
 #include <gtest/gtest.h>
@@ -50,7 +51,7 @@ TEST(Config, LoadsAndResolvesPathsRelativeToTheFile) {
   auto c = load_config(t.file);
   ASSERT_TRUE(c.ok()) << c.problem().one_line();
   EXPECT_EQ(c->destinations[0].topic, "xoev.standesamt");
-  EXPECT_EQ(c->destinations[0].adapter.directory, (t.dir / "inbox").lexically_normal());
+  EXPECT_EQ(c->destinations[0].adapter.as<FileSettings>().directory, (t.dir / "inbox").lexically_normal());
   EXPECT_TRUE(c->destinations[0].adapter.in_process);
   EXPECT_EQ(c->routes[0].match.reader, "psw:*");
   EXPECT_TRUE(c->kafka.embedded());

@@ -25,7 +25,8 @@ TEST(XoevG2g, QualifiedHeadFromXBeteiligung) {
   ASSERT_TRUE(h.ok()) << h.problem().one_line();
   EXPECT_EQ(h->message_id, "f4d3b213-1ce1-4ec5-a7b1-763ca250dcf1");
   EXPECT_EQ(h->message_type.code, "0401");
-  EXPECT_EQ(h->message_type.name, "planung2Beteiligung.BeteiligungNeu.0401");
+  EXPECT_TRUE(h->message_type.name.empty());  // free text: a label, never routed on
+  EXPECT_EQ(h->message_type.label, "planung2Beteiligung.BeteiligungNeu.0401");
   EXPECT_EQ(h->message_type.list_uri, "urn:xoev-de:xleitstelle:codeliste:xbeteiligung-nachrichten");
   EXPECT_EQ(h->reader, "xyz:0002");
   EXPECT_EQ(h->standard, "XBeteiligung");

@@ -26,7 +26,7 @@ DeliveredMessage message(std::string id, std::string body) {
 
 TEST(FileAdapter, WritesExactBytesAndLeavesNoTemporaryFile) {
   TempDir dir;
-  AdapterSection c;
+  FileSettings c;
   c.directory = dir.path / "inbox";
   auto a = make_file_adapter(c);
   const std::string body("<a>\xC3\xA4\0</a>", 10);
@@ -43,7 +43,7 @@ TEST(FileAdapter, WritesExactBytesAndLeavesNoTemporaryFile) {
 
 TEST(FileAdapter, SecondDeliveryOfSameIdDoesNotRewrite) {
   TempDir dir;
-  AdapterSection c;
+  FileSettings c;
   c.directory = dir.path;
   auto a = make_file_adapter(c);
   ASSERT_TRUE(std::holds_alternative<Delivered>(a->deliver(message("m", "first"))));
@@ -58,7 +58,7 @@ TEST(FileAdapter, UnwritableDirectoryAsksForRetry) {
   TempDir dir;
   fs::create_directories(dir.path);
   fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
-  AdapterSection c;
+  FileSettings c;
   c.directory = dir.path;
   auto out = make_file_adapter(c)->deliver(message("m", "x"));
   ASSERT_TRUE(std::holds_alternative<Retry>(out));
@@ -68,7 +68,7 @@ TEST(FileAdapter, DirectoryThatIsAFileAsksForRetry) {
   TempDir dir;
   fs::create_directories(dir.path);
   std::ofstream(dir.path / "blocked") << "not a directory";
-  AdapterSection c;
+  FileSettings c;
   c.directory = dir.path / "blocked";
   auto out = make_file_adapter(c)->deliver(message("m", "x"));
   ASSERT_TRUE(std::holds_alternative<Retry>(out));

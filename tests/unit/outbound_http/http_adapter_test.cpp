@@ -51,11 +51,10 @@ DeliveredMessage message() {
 }
 
 OutboundAdapterPtr adapter_for(const std::string& url, const std::string& secret_file = "") {
-  AdapterSection c;
-  c.type = "http";
+  HttpSettings c;
   c.url = url;
   c.timeout = std::chrono::milliseconds(2000);
-  if (!secret_file.empty()) c.extra["hmac_secret_file"] = secret_file;
+  if (!secret_file.empty()) c.hmac_secret_file = secret_file;
   auto a = make_http_adapter(c);
   EXPECT_TRUE(a.ok()) << (a ? "" : a.problem().one_line());
   return std::move(a).value();

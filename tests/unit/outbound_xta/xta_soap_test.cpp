@@ -237,10 +237,9 @@ TEST_F(XtaSoap, MalformedRequestsGetFaultsAndTheServerKeepsServing) {
 TEST(XtaAdapter, DeliverPutsTheMessageInTheMailboxIdempotently) {
   xml_global_init();
   TempDir t;
-  AdapterSection config;
-  config.type = "xta";
+  XtaSettings config;
   config.directory = t.path / "box";
-  config.extra["listen"] = "127.0.0.1:0";
+  config.listen = "127.0.0.1:0";
   auto adapter = make_xta_adapter(config);
   ASSERT_TRUE(adapter.ok()) << adapter.problem().one_line();
   EXPECT_EQ((*adapter)->type(), "xta");
@@ -260,9 +259,9 @@ TEST(XtaAdapter, DeliverPutsTheMessageInTheMailboxIdempotently) {
 TEST(XtaAdapter, ConfigAndBindErrorsAreProblems) {
   xml_global_init();
   TempDir t;
-  AdapterSection config;
-  config.type = "xta";
+  XtaSettings config;
   config.directory = t.path / "box";
+  config.listen.clear();
   auto no_listen = make_xta_adapter(config);
   ASSERT_FALSE(no_listen.ok());
   EXPECT_EQ(no_listen.problem().kind, ProblemKind::config_invalid);
@@ -272,7 +271,7 @@ TEST(XtaAdapter, ConfigAndBindErrorsAreProblems) {
   ASSERT_TRUE(box.ok());
   auto holder = XtaSoapService::start(std::move(box).value(), "127.0.0.1:0");
   ASSERT_TRUE(holder.ok());
-  config.extra["listen"] = "127.0.0.1:" + std::to_string((*holder)->port());
+  config.listen = "127.0.0.1:" + std::to_string((*holder)->port());
   auto taken = make_xta_adapter(config);
   ASSERT_FALSE(taken.ok());
   EXPECT_NE(taken.problem().detail.find("127.0.0.1:" + std::to_string((*holder)->port())), std::string::npos)
