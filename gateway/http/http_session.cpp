@@ -155,7 +155,12 @@ void HttpSession::on_header() {
 
 std::size_t HttpSession::footprint() const {
   std::size_t bytes = buffer_.capacity();
-  if (parser_) bytes += parser_->get().body().capacity();  // a Content-Length is reserved whole
+  if (parser_) {
+    // A Content-Length is reserved whole as soon as the first body byte arrives; count
+    // it from the header on, so such a request is refused before its body is sent.
+    const auto announced = parser_->is_header_done() ? parser_->content_length() : boost::none;
+    bytes += std::max<std::size_t>(parser_->get().body().capacity(), static_cast<std::size_t>(announced.value_or(0)));
+  }
   return bytes > kFreeBytesPerConnection ? bytes - kFreeBytesPerConnection : 0;
 }
 
