@@ -171,9 +171,10 @@ std::string element_with_attributes(size_t count, std::string_view indent = "") 
 }
 
 TEST(XmlDocumentHostile, ManyAttributesOnOneElementAreRefusedFastWithPosition) {
-  // libxml2 compares attributes pairwise: 200,000 on one element took 66 s unchecked.
+  // libxml2 compares attributes pairwise: 200,000 on one element took 66 s unchecked
+  // (20,000 still take about a second).
   const auto start = std::chrono::steady_clock::now();
-  const Problem p = refused(element_with_attributes(200000, "  "));
+  const Problem p = refused(element_with_attributes(20000, "  "));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_EQ(p.kind, ProblemKind::malformed_xml);
   EXPECT_EQ(p.http_status(), 400);
