@@ -21,7 +21,7 @@ struct HttpServerOptions {
   // for Kafka, files and deliverers (see connection_capacity in fd_limit.h). Beyond
   // either cap a new connection gets 503 and is closed at once.
   size_t max_connections = 10000;
-  size_t max_connections_per_address = 512;
+  size_t max_connections_per_address = 1024;  // a reverse proxy is one address: not too low
   int reserved_fd_percent = 25;   // of RLIMIT_NOFILE, kept free of connections
   size_t reserved_fd_min = 256;   // at least this many
   std::chrono::seconds header_timeout{10};  // from a request's first byte to its header's end
