@@ -5,6 +5,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlIO.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace xoev {
@@ -15,6 +16,55 @@ void refuse_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
   auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
   ctxt->_private = reinterpret_cast<void*>(1);
   xmlStopParser(ctxt);
+}
+
+// Offset of the first start tag with more than `limit` attributes, or npos. In a
+// well-formed start tag every '=' outside quotes belongs to one attribute (or xmlns
+// declaration); comments, CDATA, PIs and declarations are skipped whole. For input that
+// is not well-formed the count may be off, but libxml2 refuses such input anyway.
+size_t find_element_with_too_many_attributes(std::string_view bytes, size_t limit) {
+  const auto skip_past = [&](size_t from, std::string_view end) {
+    const size_t at = bytes.find(end, from);
+    return at == std::string_view::npos ? bytes.size() : at + end.size();
+  };
+  size_t i = 0;
+  while ((i = bytes.find('<', i)) != std::string_view::npos) {
+    const std::string_view rest = bytes.substr(i);
+    if (rest.starts_with("<!--")) {
+      i = skip_past(i + 4, "-->");
+    } else if (rest.starts_with("<![CDATA[")) {
+      i = skip_past(i + 9, "]]>");
+    } else if (rest.starts_with("<?")) {
+      i = skip_past(i + 2, "?>");
+    } else if (rest.starts_with("<!") || rest.starts_with("</")) {
+      i = skip_past(i + 2, ">");
+    } else {
+      const size_t tag = i;
+      size_t attributes = 0;
+      char quote = 0;
+      for (++i; i < bytes.size(); ++i) {
+        const char c = bytes[i];
+        if (quote != 0) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '=') {
+          if (++attributes > limit) return tag;
+        } else if (c == '>' || c == '<') {
+          break;
+        }
+      }
+    }
+  }
+  return std::string_view::npos;
+}
+
+Location location_of(std::string_view bytes, size_t offset) {
+  const std::string_view before = bytes.substr(0, offset);
+  const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+  const size_t line_start = before.rfind('\n');
+  const size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
+  return {"", static_cast<int>(line), static_cast<int>(column)};
 }
 
 struct CtxtFree {
@@ -63,6 +113,15 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes)
                          "document has " + std::to_string(bytes.size()) + " bytes, limit is " + std::to_string(max_bytes));
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     return Problem::make(ProblemKind::payload_too_large, "document exceeds 2 GiB");
+
+  if (const size_t tag = find_element_with_too_many_attributes(bytes, kMaxXmlAttributesPerElement);
+      tag != std::string_view::npos) {
+    const Location where = location_of(bytes, tag);
+    const std::string msg = "an element has more than " + std::to_string(kMaxXmlAttributesPerElement) + " attributes";
+    Problem p = Problem::make(ProblemKind::malformed_xml, msg).at(where);
+    p.errors.push_back({where.line, where.column, "", msg});
+    return p;
+  }
 
   std::unique_ptr<xmlParserCtxt, CtxtFree> ctxt(xmlNewParserCtxt());
   if (!ctxt) return Problem::make(ProblemKind::internal, "cannot allocate XML parser");

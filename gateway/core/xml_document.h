@@ -5,11 +5,15 @@
 // limit). A document with a DOCTYPE is refused before any entity declaration is
 // read, which stops XXE and entity-expansion ("billion laughs") attacks at the first
 // line instead of relying on expansion limits (libxml2 2.9.14 has no XML_PARSE_NO_XXE).
+// Attributes per element are capped (kMaxXmlAttributesPerElement) by a linear pre-scan:
+// libxml2 checks duplicate attributes pairwise, so 200,000 attributes on one element
+// would otherwise take over a minute.
 #pragma once
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,9 +27,13 @@ struct XmlDocFree {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
 };
 
+// Far above any XÖV head (attributes plus xmlns declarations of one element).
+inline constexpr std::size_t kMaxXmlAttributesPerElement = 256;
+
 class XmlDocument {
  public:
-  // Parses bytes; on failure the Problem is malformed_xml with line/column.
+  // Parses bytes; on failure the Problem is malformed_xml with line/column (also for an
+  // element with more than kMaxXmlAttributesPerElement attributes).
   static Result<XmlDocument> parse(std::string_view bytes, size_t max_bytes = 64u << 20);
 
   xmlDoc* doc() const { return doc_.get(); }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,6 +21,19 @@ std::uint64_t raise_open_file_limit() {
     return limit.rlim_cur;
   }
   return raised.rlim_cur;
+}
+
+}  // namespace xoev::http
+
+namespace xoev::http {
+
+std::size_t connection_capacity(std::uint64_t open_file_limit, std::size_t max_connections, int reserved_percent,
+                                std::size_t reserved_min) {
+  if (open_file_limit == 0) return max_connections;
+  const std::uint64_t percent = static_cast<std::uint64_t>(std::clamp(reserved_percent, 0, 100));
+  const std::uint64_t reserve = std::max<std::uint64_t>(reserved_min, open_file_limit * percent / 100);
+  const std::uint64_t room = open_file_limit > reserve ? open_file_limit - reserve : open_file_limit / 2;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(max_connections, room));
 }
 
 }  // namespace xoev::http

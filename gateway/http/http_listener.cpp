@@ -7,6 +7,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "gateway/http/http_session.h"
+#include "gateway/http/refusals.h"
 
 namespace xoev::http {
 
@@ -77,9 +78,38 @@ void HttpListener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (context_->stopping()) {
     socket.close(ec);
   } else {
-    std::make_shared<HttpSession>(std::move(socket), context_)->start();
+    admit(std::move(socket));
   }
   accept();
+}
+
+void HttpListener::admit(tcp::socket socket) {
+  beast::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) {
+    socket.close(ec);  // already gone
+    return;
+  }
+  const std::string client = client_key(peer.address());
+  auto ticket = context_->connections.try_admit(client);
+  if (ticket) {
+    std::make_shared<HttpSession>(std::move(socket), context_, std::move(*ticket))->start();
+    return;
+  }
+  // Refused without a session: one non-blocking write (a fresh socket's send buffer
+  // takes it whole), then close. Nothing is read, so no request can hold us here.
+  spdlog::debug("http: refusing a connection from {}: connection cap reached", client);
+  const auto& limiter = context_->connections;
+  const std::string reason =
+      limiter.open_connections() >= limiter.max_total()
+          ? "the server has its maximum of " + std::to_string(limiter.max_total()) + " connections open"
+          : "this client address (" + client + ") has its maximum of " + std::to_string(limiter.max_per_address()) +
+                " connections open";
+  const std::string answer = server_busy_bytes(reason, context_->options.busy_retry_after);
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(net::buffer(answer), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 }  // namespace xoev::http

@@ -1,4 +1,5 @@
-// Accepts connections and starts one HttpSession per connection, each on its own strand.
+// Accepts connections and starts one HttpSession per connection, each on its own strand,
+// as long as the connection caps (total, per client address) allow.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -28,6 +29,8 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
  private:
   void accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  // Starts a session if the connection caps allow, else answers 503 and closes.
+  void admit(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   std::shared_ptr<ServerContext> context_;

@@ -34,10 +34,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const Options& options, Ha
   if (!handler) return Problem::make(ProblemKind::internal, "HttpServer::start needs a handler");
   auto endpoint = parse_listen_address(options.listen);
   if (!endpoint) return std::move(endpoint).problem();
-  raise_open_file_limit();
+  const auto open_file_limit = raise_open_file_limit();
+  const auto capacity = connection_capacity(open_file_limit, options.max_connections, options.reserved_fd_percent,
+                                            options.reserved_fd_min);
 
   auto impl = std::make_unique<Impl>(options.threads);
-  impl->context = std::make_shared<ServerContext>(options, std::move(handler));
+  impl->context = std::make_shared<ServerContext>(options, std::move(handler), capacity);
   auto listener = HttpListener::open(impl->ioc, *endpoint, impl->context);
   if (!listener) return std::move(listener).problem();
   impl->listener = std::move(listener).value();
@@ -54,7 +56,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const Options& options, Ha
       }
     });
   }
-  spdlog::info("http: listening on {} (port {})", options.listen, impl->listener->port());
+  spdlog::info("http: listening on {} (port {}); at most {} connections ({} per address, open-file limit {}), "
+               "{} MiB of bodies at once",
+               options.listen, impl->listener->port(), capacity, options.max_connections_per_address, open_file_limit,
+               impl->context->body_memory.limit() >> 20);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

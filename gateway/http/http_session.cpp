@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "gateway/http/refusals.h"
 #include "gateway/http/responder.h"
 
 namespace xoev::http {
@@ -23,8 +24,14 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 64 * 1024;  // room for long bearer tokens
 constexpr std::size_t kFirstReadSize = 8 * 1024;
+// Beyond the header limit the read buffer only ever holds a chunk header, a trailer or
+// pipelined bytes; this much room on top keeps reads efficient. A chunk header longer
+// than the buffer (a huge chunk extension) fails with buffer_overflow, not with RAM.
+constexpr std::size_t kReadRoom = 8 * 1024;
+// Memory every connection may use without asking the shared budget, so requests
+// without a body (health checks) are answered even when bodies have taken it all.
+constexpr std::size_t kFreeBytesPerConnection = 16 * 1024;
 // After an error answer the client may still be sending its body; closing with unread
 // data makes the kernel send RST, which can destroy our answer before the client reads
 // it. So we read and discard for a while first (bounded in time and bytes).
@@ -43,11 +50,19 @@ bool is_disconnect_or_timeout(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context)
-    : context_(std::move(context)), stream_(std::move(socket)), strand_(stream_.get_executor()) {
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context, ConnectionTicket ticket)
+    : context_(std::move(context)),
+      ticket_(std::move(ticket)),
+      body_share_(context_->body_memory),
+      stream_(std::move(socket)),
+      strand_(stream_.get_executor()) {
   beast::error_code ec;
   const auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_address_ = peer.address().to_string();
+  buffer_.max_size(context_->options.max_header_bytes + kReadRoom);
+  chunk_header_check_ = [this](std::uint64_t size, beast::string_view extensions, beast::error_code& error) {
+    check_chunk_header(size, extensions, error);
+  };
 }
 
 HttpSession::~HttpSession() { context_->remove_session(this); }
@@ -90,47 +105,86 @@ void HttpSession::on_first_bytes(beast::error_code ec, std::size_t bytes) {
 
 void HttpSession::read_header() {
   phase_ = Phase::reading;
+  const auto& options = context_->options;
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
-  parser_->body_limit(context_->options.max_body_bytes);  // also rejects a too-large Content-Length up front
-  stream_.expires_after(context_->options.read_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+  parser_->body_limit(options.max_body_bytes);  // also rejects a too-large Content-Length up front
+  parser_->on_chunk_header(chunk_header_check_);
+  header_done_ = false;
+  chunk_extension_too_long_ = false;
+  request_started_ = std::chrono::steady_clock::now();
+  stream_.expires_at(request_started_ + std::min(options.header_timeout, options.read_timeout));
+  read_more();
 }
 
-void HttpSession::on_header(beast::error_code ec, std::size_t) {
+// Reads piecewise rather than with one async_read, so that after every piece the body's
+// memory is taken from the shared budget before more is read.
+void HttpSession::read_more() {
+  bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
-  const auto& message = parser_->get();
-  const bool wants_continue =
-      message.version() >= 11 && beast::iequals(message[bhttp::field::expect], "100-continue") && !parser_->is_done();
-  if (!wants_continue) return read_body();
-  auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-  bhttp::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code error, std::size_t) {
-    if (error) return self->close();
-    self->read_body();
-  });
-}
-
-void HttpSession::read_body() {
-  bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_body, shared_from_this()));
-}
-
-void HttpSession::on_body(beast::error_code ec, std::size_t) {
-  if (ec) return on_read_error(ec);
+  if (!body_share_.resize(footprint())) {
+    return reject(server_busy("the server holds its limit of " + std::to_string(context_->body_memory.limit()) +
+                                  " bytes of request bodies; retry later",
+                              context_->options.busy_retry_after));
+  }
+  if (!header_done_ && parser_->is_header_done()) {
+    header_done_ = true;
+    return on_header();
+  }
+  if (!parser_->is_done()) return read_more();
   stream_.expires_never();  // the Handler may take its time; nothing is read meanwhile
   dispatch(parser_->release());
   parser_.reset();
 }
 
-void HttpSession::on_read_error(beast::error_code ec) {
-  if (ec == bhttp::error::body_limit) {
-    return reject(Problem::make(ProblemKind::payload_too_large, "the body exceeds the limit of " +
-                                                                    std::to_string(context_->options.max_body_bytes) +
-                                                                    " bytes"));
+void HttpSession::on_header() {
+  stream_.expires_at(request_started_ + context_->options.read_timeout);
+  const auto& message = parser_->get();
+  const bool wants_continue =
+      message.version() >= 11 && beast::iequals(message[bhttp::field::expect], "100-continue") && !parser_->is_done();
+  if (!wants_continue) return on_read({}, 0);
+  auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+  bhttp::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code error, std::size_t) {
+    if (error) return self->close();
+    self->read_more();
+  });
+}
+
+std::size_t HttpSession::footprint() const {
+  std::size_t bytes = buffer_.capacity();
+  if (parser_) {
+    // A Content-Length is reserved whole as soon as the first body byte arrives; count
+    // it from the header on, so such a request is refused before its body is sent.
+    const auto announced = parser_->is_header_done() ? parser_->content_length() : boost::none;
+    bytes += std::max<std::size_t>(parser_->get().body().capacity(), static_cast<std::size_t>(announced.value_or(0)));
   }
-  if (ec == bhttp::error::header_limit) {
-    return reject(Problem::make(ProblemKind::bad_request,
-                                "the request header exceeds " + std::to_string(kHeaderLimit) + " bytes"));
+  return bytes > kFreeBytesPerConnection ? bytes - kFreeBytesPerConnection : 0;
+}
+
+void HttpSession::check_chunk_header(std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
+  if (extensions.size() <= context_->options.max_chunk_extension_bytes) return;
+  chunk_extension_too_long_ = true;
+  ec = bhttp::error::bad_chunk_extension;
+}
+
+void HttpSession::on_read_error(beast::error_code ec) {
+  const auto& options = context_->options;
+  if (ec == bhttp::error::body_limit) {
+    return reject(Problem::make(ProblemKind::payload_too_large,
+                                "the body exceeds the limit of " + std::to_string(options.max_body_bytes) + " bytes"));
+  }
+  if (ec == bhttp::error::header_limit) return reject(header_too_large(options.max_header_bytes));
+  if (chunk_extension_too_long_) {
+    return reject(Problem::make(ProblemKind::bad_request, "a chunk extension exceeds " +
+                                                              std::to_string(options.max_chunk_extension_bytes) +
+                                                              " bytes"));
+  }
+  if (ec == bhttp::error::buffer_overflow) {
+    return reject(Problem::make(ProblemKind::bad_request, "a chunk header or trailer exceeds " +
+                                                              std::to_string(buffer_.max_size()) + " bytes"));
   }
   if (is_disconnect_or_timeout(ec)) {
     spdlog::debug("http: {} closed while reading a request: {}", remote_address_, ec.message());
@@ -173,6 +227,7 @@ void HttpSession::dispatch(Request&& message) {
 void HttpSession::write_response(HttpResponse answer) {
   pending_self_.reset();
   if (phase_ != Phase::handling) return;
+  body_share_.resize(footprint());  // the request is answered: its body is no longer held
   if (answer.status < 200 || answer.status > 599) {
     spdlog::error("http: handler for {} answered with invalid status {}", path_, answer.status);
     answer = HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler gave an invalid status"),
@@ -208,14 +263,18 @@ void HttpSession::on_written(bool keep_alive, beast::error_code ec, std::size_t)
   wait_for_request();
 }
 
-void HttpSession::reject(const Problem& problem) {
+void HttpSession::reject(const Problem& problem) { reject(HttpResponse::problem(problem)); }
+
+void HttpSession::reject(const HttpResponse& answer) {
   phase_ = Phase::writing;
-  const HttpResponse answer = HttpResponse::problem(problem);
+  parser_.reset();
+  body_share_.resize(footprint());
   response_ = {};
   response_.version(11);
   response_.result(static_cast<unsigned>(answer.status));
   response_.set(bhttp::field::server, "xoevgate");
   response_.set(bhttp::field::content_type, answer.content_type);
+  for (const auto& [name, value] : answer.headers) response_.insert(name, value);
   response_.body() = answer.body;
   response_.content_length(response_.body().size());
   response_.keep_alive(false);
@@ -232,7 +291,7 @@ void HttpSession::on_rejected(beast::error_code ec, std::size_t) {
 
 void HttpSession::linger() {
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(64 * 1024), beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+  stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(64 * 1024, buffer_.max_size())), beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
 }
 
 void HttpSession::on_linger(beast::error_code ec, std::size_t bytes) {

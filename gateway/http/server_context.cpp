@@ -1,8 +1,21 @@
 #include "gateway/http/server_context.h"
 
+#include <algorithm>
+
 namespace xoev::http {
 
-ServerContext::ServerContext(HttpServerOptions opts, Handler h) : options(std::move(opts)), handler(std::move(h)) {}
+namespace {
+// One body of the largest allowed size must always fit, or it would get 503 for ever.
+std::size_t body_memory_limit(const HttpServerOptions& options) {
+  return std::max(options.max_buffered_bytes, options.max_body_bytes + options.max_header_bytes);
+}
+}  // namespace
+
+ServerContext::ServerContext(HttpServerOptions opts, Handler h, std::size_t connection_capacity)
+    : options(std::move(opts)),
+      handler(std::move(h)),
+      body_memory(body_memory_limit(options)),
+      connections(connection_capacity, options.max_connections_per_address) {}
 
 void ServerContext::add_session(const std::shared_ptr<HttpSession>& session) {
   std::lock_guard lock(sessions_mutex_);

@@ -1,6 +1,6 @@
 // What all sessions of one server share: settings, the application's Handler, and the
 // bookkeeping that lets stop() close idle connections, wait for busy ones, and turn
-// late Responders into no-ops. Sessions and Responders hold it by shared_ptr, so it
+// late Responders into no-ops; and the caps all connections share. Sessions and Responders hold it by shared_ptr, so it
 // outlives every one of them (no globals: two servers in one process are independent).
 #pragma once
 
@@ -10,7 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/http/connection_limiter.h"
 #include "gateway/http/handler.h"
+#include "gateway/http/memory_budget.h"
 #include "gateway/http/server_options.h"
 
 namespace xoev::http {
@@ -19,10 +21,13 @@ class HttpSession;
 
 class ServerContext {
  public:
-  ServerContext(HttpServerOptions options, Handler handler);
+  // `connection_capacity`: the total connection cap after the descriptor reserve.
+  ServerContext(HttpServerOptions options, Handler handler, std::size_t connection_capacity);
 
   const HttpServerOptions options;
   const Handler handler;
+  MemoryBudget body_memory;         // bodies being read or handled, all connections
+  ConnectionLimiter connections;    // open connections, total and per address
 
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   void begin_stopping() { stopping_.store(true, std::memory_order_release); }

@@ -1,4 +1,5 @@
-// Settings of one HttpServer (HttpServer::Options), defaults in one place.
+// Settings of one HttpServer (HttpServer::Options), defaults in one place. The caps
+// bound what hostile clients can make the server hold: memory, descriptors, time.
 #pragma once
 
 #include <chrono>
@@ -11,9 +12,23 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT, [IPv6]:PORT; port 0 picks a free one
   int threads = 2;                        // I/O threads
   size_t max_body_bytes = 16 << 20;       // larger bodies get 413
-  std::chrono::seconds read_timeout{30};  // from a request's first byte to its last
-  std::chrono::seconds idle_timeout{60};  // keep-alive wait for the next request
-  std::chrono::seconds stop_grace{5};     // stop(): how long in-flight requests may finish
+  size_t max_header_bytes = 64 << 10;     // request line + fields; larger get 431 (room for long bearer tokens)
+  size_t max_chunk_extension_bytes = 1024;  // per chunk header; longer get 400
+  // Request bodies held at once across all connections (being read or being handled);
+  // a request that would exceed it gets 503 with Retry-After.
+  size_t max_buffered_bytes = 256u << 20;
+  // Open connections. The total is further capped to leave reserved descriptors free
+  // for Kafka, files and deliverers (see connection_capacity in fd_limit.h). Beyond
+  // either cap a new connection gets 503 and is closed at once.
+  size_t max_connections = 10000;
+  size_t max_connections_per_address = 1024;  // a reverse proxy is one address: not too low
+  int reserved_fd_percent = 25;   // of RLIMIT_NOFILE, kept free of connections
+  size_t reserved_fd_min = 256;   // at least this many
+  std::chrono::seconds header_timeout{10};  // from a request's first byte to its header's end
+  std::chrono::seconds read_timeout{30};    // from a request's first byte to its last
+  std::chrono::seconds idle_timeout{60};    // keep-alive wait for the next request
+  std::chrono::seconds busy_retry_after{2};  // Retry-After of a 503 for a full server
+  std::chrono::seconds stop_grace{5};       // stop(): how long in-flight requests may finish
 };
 
 }  // namespace xoev::http

@@ -9,12 +9,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <filesystem>
+#include <fstream>
 
 namespace xoev::http::test {
 
 namespace bhttp = boost::beast::http;
 
-RawConnection::RawConnection(std::uint16_t port, std::chrono::milliseconds receive_timeout) {
+RawConnection::RawConnection(std::uint16_t port, std::chrono::milliseconds receive_timeout, const std::string& from) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) return;
   timeval tv{};
@@ -22,6 +23,15 @@ RawConnection::RawConnection(std::uint16_t port, std::chrono::milliseconds recei
   tv.tv_usec = static_cast<suseconds_t>((receive_timeout.count() % 1000) * 1000);
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (!from.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, from.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      close();
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -85,6 +95,14 @@ int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
   return count;
+}
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages_total = 0;
+  std::size_t pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace xoev::http::test

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,7 +22,10 @@ struct RawResponse {
 
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port, std::chrono::milliseconds receive_timeout = std::chrono::seconds(10));
+  // `from`: the local IPv4 address to connect from (any 127.x.y.z works on Linux
+  // loopback), so tests can play several clients; empty: the kernel's choice.
+  explicit RawConnection(std::uint16_t port, std::chrono::milliseconds receive_timeout = std::chrono::seconds(10),
+                         const std::string& from = "");
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -41,5 +45,8 @@ class RawConnection {
 
 // Number of open file descriptors of this process (for leak checks).
 int open_fd_count();
+
+// Resident memory of this process in bytes (for memory-bound checks).
+std::size_t resident_bytes();
 
 }  // namespace xoev::http::test
