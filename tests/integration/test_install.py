@@ -51,8 +51,10 @@ def main():
         check(r.returncode == 0 and "valid" in r.stdout, f"installed validate finds the installed schemas: {r.stdout}{r.stderr}")
         examples = root / "share/doc/xoevgate/examples"
         check((examples / "gateway.yaml").is_file() and (examples / "compose.yaml").is_file(), "example configs installed")
-        config = stage / str(prefix / "etc/xoevgate/xoevgate.yaml").lstrip("/")
-        check(config.is_file(), f"a configuration to start from: {config}")
+        unit_text = (root / "lib/systemd/system/xoevgate.service").read_text()
+        m = re.search(r"--config (\S+)", unit_text)
+        config = stage / (m.group(1).lstrip("/") if m else "missing")
+        check(config.is_file(), f"the configuration the units name is installed: {config}")
         if config.is_file():
             catalog = re.search(r"catalog: (\S+)", config.read_text()).group(1)
             check((stage / catalog.lstrip("/")).is_file(), f"its schema catalog is the installed one ({catalog})")
