@@ -8,14 +8,14 @@ XOEVGATE = $(BUILD)/xoevgate
 
 # Debian packages the build, the tests and the interop peers need.
 DEB_PACKAGES = cmake g++ make pkg-config curl \
-  librdkafka-dev libboost-dev libssl-dev libxml2-dev libxslt1-dev \
+  librdkafka-dev libboost-dev libssl-dev libxml2-dev \
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  libxml2-utils xsltproc kcat python3-jwcrypto python3-confluent-kafka docker-compose
+  libxml2-utils kcat python3-jwcrypto python3-confluent-kafka docker-compose
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench keys clean
+.PHONY: deps build run test bench keys install clean
 
 # Idempotent and quiet when nothing is missing.
 deps:
@@ -40,13 +40,25 @@ keys: build
 run: build keys
 	@$(XOEVGATE) serve --config $(CONFIG)
 
-test: build
+# Warnings are errors for developers and CI (not for users' builds: a newer compiler's
+# new warning must not stop them).
+test: deps $(BUILD)/CMakeCache.txt
+	@cmake -S . -B $(BUILD) -DXOEVGATE_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
 
 # Google Benchmark stages, then the load generator against `serve` on embedded Kafka.
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 	@/usr/bin/python3 bench/loadgen.py --spawn --binary $(XOEVGATE) --messages 5000 --concurrency 16
+
+# The binary, schemas, example configs and systemd units under PREFIX (default
+# /usr/local); DESTDIR=/tmp/stage make install stages them for a package.
+PREFIX ?= /usr/local
+install: deps $(BUILD)/CMakeCache.txt
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target xoevgate
+	@cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -21,6 +21,7 @@
 
 #include "gateway/cli/command.h"
 #include "gateway/kafka/embedded_cluster.h"
+#include "gateway/runtime/systemd_notify.h"
 
 namespace {
 
@@ -108,6 +109,8 @@ XOEVGATE_COMMAND("dev-kafka", "run the embedded Kafka-protocol cluster alone (pr
                      for (const auto& spec : opts->topics)
                        if (auto s = create_topic_spec(**cluster, spec); !s) return xoev::cli::fail(s.problem());
                      std::cout << (*cluster)->bootstrap() << std::endl;  // endl: flushed for the parent process
+                     if (auto s = xoev::systemd_notify_ready("brokers at " + (*cluster)->bootstrap()); !s)
+                       spdlog::warn("dev-kafka: {}", s.problem().one_line());
 
                      std::atomic<bool> stop{false};
                      std::thread control;
@@ -115,6 +118,7 @@ XOEVGATE_COMMAND("dev-kafka", "run the embedded Kafka-protocol cluster alone (pr
                      int sig = 0;
                      sigwait(&signals, &sig);
                      spdlog::info("dev-kafka: {} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+                     (void)xoev::systemd_notify_stopping();
                      stop = true;
                      if (control.joinable()) control.join();
                      return 0;

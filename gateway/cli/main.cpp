@@ -1,6 +1,10 @@
+#include <algorithm>
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "gateway/cli/command.h"
+#include "gateway/cli/version.h"
 #include "gateway/core/problem.h"
 #include "gateway/core/xml_document.h"
 
@@ -18,11 +22,23 @@ int fail(const Problem& p) {
 
 }  // namespace xoev::cli
 
+namespace {
+// One convention for every subcommand, so scripts and systemd can tell the cases apart.
+constexpr const char* kExitCodes =
+    "Exit codes (every command):\n"
+    "  0  ok\n"
+    "  1  refused or invalid: what the command checked or sent did not pass (a message, a\n"
+    "     configuration under check-config, a key, a topic) or the other side refused it\n"
+    "  2  usage or I/O: bad options, unreadable files, a configuration the command cannot\n"
+    "     run with, Kafka or a peer unreachable, an internal error";
+}  // namespace
+
 int main(int argc, char** argv) {
   xoev::xml_global_init();
   CLI::App app{"xoevgate — XÖV integration gateway"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "xoevgate 0.1.0");
+  app.set_version_flag("--version", "xoevgate " + std::string(xoev::kVersion));
+  app.footer(kExitCodes);
   xoev::cli::Runner chosen;
   auto& commands = xoev::cli::registry();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });

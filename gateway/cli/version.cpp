@@ -6,11 +6,12 @@
 #include <iostream>
 
 #include "gateway/cli/command.h"
+#include "gateway/cli/version.h"
 
 namespace {
 XOEVGATE_COMMAND("version", "print the versions of xoevgate and its libraries", [](CLI::App&) {
   return [] {
-    std::cout << "xoevgate 0.1.0\nlibrdkafka " << rd_kafka_version_str() << "\nlibxml2 " << LIBXML_DOTTED_VERSION
+    std::cout << "xoevgate " << xoev::kVersion << "\nlibrdkafka " << rd_kafka_version_str() << "\nlibxml2 " << LIBXML_DOTTED_VERSION
               << "\n" << OpenSSL_version(OPENSSL_VERSION) << "\n";
     return 0;
   };

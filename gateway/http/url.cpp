@@ -32,7 +32,8 @@ Result<Url> Url::parse(std::string_view text) {
   std::string_view authority = rest.substr(0, path_start);
   std::string_view target = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
   target = target.substr(0, target.find('#'));  // fragments never go on the wire
-  url.target = target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
+  // append() rather than "/" + std::string(...): GCC 12 -O3 warns falsely (-Wrestrict) on the latter.
+  url.target = target.empty() || target.front() != '/' ? std::string("/").append(target) : std::string(target);
 
   if (authority.find('@') != std::string_view::npos) return bad("user info in URLs is not supported");
   std::string_view port_text;

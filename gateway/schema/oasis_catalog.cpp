@@ -63,8 +63,9 @@ Status OasisCatalog::read(const fs::path& file, int depth) {
     const auto name = local_name(n);
     const auto need = [&](const char* attr) { return attribute(n, attr); };
     const auto missing = [&](const char* attr) {
+      // append() rather than "<" + std::string(...): GCC 12 -O3 warns falsely (-Wrestrict) on the latter.
       return Problem::make(ProblemKind::config_invalid,
-                           "<" + std::string(name) + "> needs the attribute '" + attr + "'")
+                           std::string("<").append(name).append("> needs the attribute '").append(attr).append("'"))
           .at({file.string(), line_of(n), 0});
     };
     if (name == "group") {
