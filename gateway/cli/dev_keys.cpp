@@ -1,6 +1,6 @@
 // `xoevgate dev-keys --config FILE`: creates the demo keys a fresh clone needs for
 // `make run` (private keys are never in git). Reads the config with the same loader
-// as serve, except that key files may be missing:
+// as serve:
 //   keys.signing, keys.trusted_gateways         → ES256 pair, kid "gateway-dev"
 //   destinations[].encryption_keys,
 //   destinations[].adapter.decryption_keys      → ECDH-ES+A256KW P-256 pair, kid = file stem
@@ -85,12 +85,9 @@ Status ensure(const fs::path& file, Role role) {
 }
 
 int run(const std::string& config_file) {
-  // The same loader as serve, told that key files may still be missing: the only
-  // difference between what dev-keys reads and what serve reads.
+  // The same loader as serve (which leaves key files to the preflight).
   xoev::Config config;
-  xoev::LoadOptions options;
-  options.key_files_must_exist = false;
-  const auto problems = xoev::read_config(config_file, config, options);
+  const auto problems = xoev::read_config(config_file, config);
   if (!problems.empty()) {
     for (const auto& p : problems) xoev::cli::fail(p);
     return 1;

@@ -138,18 +138,13 @@ struct Config {
   size_t max_body_bytes() const;
 };
 
-// What a loading process needs to exist on its disk. The files of keys a process
-// does not hold (another host's deliverer's private key) are not required there.
-struct LoadOptions {
-  bool key_files_must_exist = true;  // false only for `dev-keys`, which creates them
-};
-
 // Structure, types, references and cross-checks (unique topics, inboxes, ports,
-// reserved names, librdkafka properties); every error as FILE:LINE. Deeper checks
-// that read keys and secrets are in gateway/preflight.
-Result<Config> load_config(const fs::path& file, const LoadOptions& options = {});
+// reserved names, librdkafka properties); every error as FILE:LINE. Key files and
+// secrets are read by gateway/preflight for the role of the process (a deliverer's
+// host holds no signing key, the gateway's no decryption key).
+Result<Config> load_config(const fs::path& file);
 // Same checks, returning every error (for check-config); `config` gets what was read.
-std::vector<Problem> read_config(const fs::path& file, Config& config, const LoadOptions& options = {});
+std::vector<Problem> read_config(const fs::path& file, Config& config);
 std::vector<Problem> check_config(const fs::path& file);
 
 }  // namespace xoev

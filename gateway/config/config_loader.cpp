@@ -58,10 +58,6 @@ void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const 
     r.error(at, what + " '" + p.string() + "' does not exist (run `xoevgate dev-keys --config FILE` for demo keys)");
 }
 
-// Key files may be absent only for `dev-keys`, which is about to create them.
-void require_key(YamlReader& r, const LoadOptions& o, const YAML::Node& at, const fs::path& p, const std::string& what) {
-  if (o.key_files_must_exist) require_file(r, at, p, what);
-}
 
 void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   if (!n) return;
@@ -124,17 +120,15 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
 }
 
-void read_keys(YamlReader& r, const LoadOptions& o, const YAML::Node& n, KeysSection& k) {
+void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
   if (!n) return;
   if (!r.is_map(n, "keys")) return;
   r.only_keys(n, {"signing", "trusted_gateways"}, "keys");
   k.where = r.where(n);
-  if (n["signing"]) {
-    k.signing = r.path(n, "signing", true);
-    require_key(r, o, n["signing"], *k.signing, "signing key");
-  }
+  // Key files are read by the preflight of the process that holds them: a deliverer's
+  // host has no signing key, the gateway's no decryption key.
+  if (n["signing"]) k.signing = r.path(n, "signing", true);
   k.trusted_gateways = r.paths(n, "trusted_gateways");
-  for (const auto& p : k.trusted_gateways) require_key(r, o, n["trusted_gateways"], p, "trusted gateway key");
 }
 
 // The keys every adapter has; the adapter's factory lists its own.
@@ -142,7 +136,7 @@ const std::vector<std::string> kCommonAdapterKeys = {"type", "decryption_keys", 
                                                      "initial_backoff", "max_backoff", "max_age", "state_directory",
                                                      "dedupe_window"};
 
-void read_adapter(YamlReader& r, const LoadOptions& o, const YAML::Node& n, AdapterSection& a, const std::string& dest,
+void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
                   const fs::path& default_state) {
   const std::string where = "destination '" + dest + "' adapter";
   if (!n) {
@@ -173,7 +167,6 @@ void read_adapter(YamlReader& r, const LoadOptions& o, const YAML::Node& n, Adap
   a.decryption_keys = r.paths(n, "decryption_keys");
   if (a.decryption_keys.empty())
     r.error(n, where + " needs decryption_keys (the destination's private keys, newest first)");
-  for (const auto& p : a.decryption_keys) require_key(r, o, n["decryption_keys"], p, "decryption key");
   a.in_process = r.boolean(n, "in_process", false);
   a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
@@ -223,7 +216,7 @@ void check_exclusive(YamlReader& r, const Config& c) {
   }
 }
 
-void read_destinations(YamlReader& r, const LoadOptions& o, const YAML::Node& n, std::vector<DestinationSection>& out,
+void read_destinations(YamlReader& r, const YAML::Node& n, std::vector<DestinationSection>& out,
                        const fs::path& default_state) {
   if (!n) return;
   if (!n.IsSequence()) {
@@ -253,8 +246,7 @@ void read_destinations(YamlReader& r, const LoadOptions& o, const YAML::Node& n,
     if (d.encryption_keys.empty())
       r.error(item, "destination '" + d.id + "' needs encryption_keys (public keys, newest first): "
                     "payloads are never written to Kafka in plaintext");
-    for (const auto& p : d.encryption_keys) require_key(r, o, item["encryption_keys"], p, "encryption key");
-    read_adapter(r, o, item["adapter"], d.adapter, d.id, default_state);
+    read_adapter(r, item["adapter"], d.adapter, d.id, default_state);
     out.push_back(std::move(d));
   }
 }
@@ -367,7 +359,7 @@ void read_standards(YamlReader& r, const YAML::Node& n, std::vector<StandardSect
   }
 }
 
-std::vector<Problem> read(const fs::path& shown, Config& c, const LoadOptions& o) {
+std::vector<Problem> read(const fs::path& shown, Config& c) {
   const fs::path file = fs::absolute(shown).lexically_normal();
   YamlReader r(file, shown.string());
   c.file = file;
@@ -398,10 +390,10 @@ std::vector<Problem> read(const fs::path& shown, Config& c, const LoadOptions& o
         require_file(r, s["catalog"], *c.schema_catalog, "schema catalog");
       }
     }
-    read_keys(r, o, root["keys"], c.keys);
+    read_keys(r, root["keys"], c.keys);
     if (!c.keys.signing)
       r.error_at({r.shown(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
-    read_destinations(r, o, root["destinations"], c.destinations, c.gateway.state_directory);
+    read_destinations(r, root["destinations"], c.destinations, c.gateway.state_directory);
     read_routes(r, root["routes"], c);
     read_standards(r, root["standards"], c.standards);
     if (c.destinations.empty()) r.error_at({r.shown(), 0, 0}, "no destinations are defined");
@@ -415,18 +407,16 @@ std::vector<Problem> read(const fs::path& shown, Config& c, const LoadOptions& o
 
 }  // namespace
 
-std::vector<Problem> read_config(const fs::path& file, Config& config, const LoadOptions& options) {
-  return read(file, config, options);
-}
+std::vector<Problem> read_config(const fs::path& file, Config& config) { return read(file, config); }
 
 std::vector<Problem> check_config(const fs::path& file) {
   Config c;
-  return read(file, c, {});
+  return read(file, c);
 }
 
-Result<Config> load_config(const fs::path& file, const LoadOptions& options) {
+Result<Config> load_config(const fs::path& file) {
   Config c;
-  auto problems = read(file, c, options);
+  auto problems = read(file, c);
   if (!problems.empty()) {
     Problem first = problems.front();
     if (problems.size() > 1)

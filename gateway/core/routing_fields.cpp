@@ -67,8 +67,8 @@ std::optional<Problem> check_routing_fields(const RoutingHeader& h) {
   if (h.message_type.code.empty() && h.message_type.name.empty())
     return refuse("messageType", "", "the message has no message type code");
   if (!token(h.standard, kMaxNameChars, " ._-")) return refuse("standard", h.standard, "at most 128 characters of A-Z a-z 0-9 space . _ -");
-  if (!h.version.empty() && !token(h.version, kMaxCodeChars, "._-"))
-    return refuse("version", h.version, "at most 64 characters of A-Z a-z 0-9 . _ -");
+  if (!h.version.empty() && !token(h.version, kMaxCodeChars, " ._-"))
+    return refuse("version", h.version, "at most 64 characters of A-Z a-z 0-9 space . _ -");
   if (!h.service.empty() && !token(h.service, kMaxInformationalChars, "._:/-"))
     return refuse("service", h.service, "at most 256 characters of A-Z a-z 0-9 . _ : / -");
   if (!informational(h.reference, kMaxInformationalChars))

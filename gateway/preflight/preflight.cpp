@@ -13,7 +13,8 @@ namespace {
 
 Problem at(Problem p, const Location& where, const std::string& what) {
   // The key file's own message, but located where the config names the file.
-  p.detail = what + ": " + p.detail;
+  const std::string file = p.location && !p.location->file.empty() ? " (" + p.location->file + ")" : "";
+  p.detail = what + file + ": " + p.detail;
   p.kind = ProblemKind::config_invalid;
   return std::move(p).at(where);
 }

@@ -51,7 +51,7 @@ int mod97_of_parts(std::string_view grob, std::string_view fein) {
   return r;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) { return std::string("\"").append(s).append("\""); }
 
 }  // namespace
 

@@ -225,3 +225,18 @@ TEST(ConfigCheck, EveryBuiltInAdapterIsRegistered) {
   const auto types = outbound_registry::types();
   EXPECT_EQ(types, (std::vector<std::string>{"file", "http", "xta"}));
 }
+
+TEST(ConfigCheck, MissingKeyFilesAreReportedForTheRoleThatNeedsThem) {
+  Fixture f;
+  fs::remove(f.dir.path / "keys/d.jwk");
+  const auto file = f.dir.path / "gateway.yaml";
+  test::write_file(file, kValid);
+  Config c;
+  ASSERT_TRUE(read_config(file, c).empty());
+  // The deliverer needs its decryption key...
+  EXPECT_EQ(line_of(find(preflight(c, PreflightScope::deliver("standesamt")), "d.jwk")), 12);
+  // ...the gateway alone does not (standesamt is not in_process here).
+  c.destinations[0].adapter.in_process = false;
+  const auto serve = preflight(c, PreflightScope::serve(c));
+  for (const auto& p : serve) ADD_FAILURE() << p.one_line();
+}
