@@ -20,7 +20,7 @@ Status read_topic(const KafkaConnection& connection, const std::string& topic, F
       each(**polled);
       continue;
     }
-    auto done = (*reader)->caught_up(std::chrono::seconds(5));
+    auto done = (*reader)->caught_up();
     if (done && *done) return ok_status();
   }
   return Problem::make(ProblemKind::broker_unavailable, "could not read " + topic + " to its end within 2 minutes");

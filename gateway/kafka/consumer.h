@@ -53,8 +53,9 @@ class Consumer final : public RecordSource {
   // The next poll() of that partition returns this record again (retry after backoff).
   Status seek(const ConsumedRecord& record);
 
-  // Reader mode: true once every partition was read up to its high watermark as of now.
-  Result<bool> caught_up(std::chrono::milliseconds timeout) override;
+  // True once every assigned partition was read up to the high watermark of its last
+  // fetch response (false until one arrived). Never blocks, also with the broker gone.
+  Result<bool> caught_up() override;
 
   // Leaves the group (its partitions go to the other members at once). Idempotent.
   void close() override;

@@ -26,8 +26,9 @@ class RecordSource {
   virtual Result<std::optional<ConsumedRecord>> poll(std::chrono::milliseconds timeout) = 0;
   // Marks the record (and everything before it in its partition) as handled.
   virtual Status commit(const ConsumedRecord& record) = 0;
-  // True once everything there was when asked has been returned by poll().
-  virtual Result<bool> caught_up(std::chrono::milliseconds timeout) = 0;
+  // True once poll() returned everything up to the high watermarks last seen by the
+  // fetcher (false until it saw them). Never blocks.
+  virtual Result<bool> caught_up() = 0;
   // Gives the source's partitions back (to the group's other members). Idempotent.
   virtual void close() = 0;
 };

@@ -24,7 +24,7 @@ void ReceiptsTracker::run(RecordSource& receipts, std::stop_token stop) {
     if (!polled) continue;
     if (!polled->has_value()) {
       if (!caught_up_) {
-        auto c = receipts.caught_up(std::chrono::seconds(2));
+        auto c = receipts.caught_up();
         if (c && *c) {
           caught_up_ = true;
           spdlog::info("receipts: caught up ({} receipts, {} messages known)", applied_.load(), store_.size());
