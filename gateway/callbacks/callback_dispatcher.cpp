@@ -8,6 +8,7 @@
 #include "adapters/outbound/http/http_adapter.h"
 #include "gateway/http/http_client.h"
 #include "gateway/kafka/consumer.h"
+#include "gateway/kafka/topic_names.h"
 #include "gateway/status/receipt.h"
 
 namespace xoev {
@@ -18,16 +19,16 @@ bool has_callbacks(const Config& config) {
   return false;
 }
 
-CallbackDispatcher::CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots)
-    : connection_(std::move(connection)), snapshots_(snapshots) {}
-
-CallbackDispatcher::~CallbackDispatcher() { stop(); }
-
-void CallbackDispatcher::start() { thread_ = std::thread([this] { run(); }); }
-
-void CallbackDispatcher::stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
+CallbackDispatcher::CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots) : snapshots_(snapshots) {
+  service_ = std::make_unique<ConsumerService>(
+      "callbacks",
+      [connection = std::move(connection)]() -> Result<std::unique_ptr<RecordSource>> {
+        // A new group starts at the beginning, so no receipt is missed while it joins.
+        auto c = Consumer::create(connection, names::callbacks_group(), {std::string(names::kReceiptsTopic)}, true);
+        if (!c) return c.problem();
+        return std::unique_ptr<RecordSource>(std::move(c).value());
+      },
+      [this](RecordSource& receipts, std::stop_token stop) { run(receipts, stop); });
 }
 
 std::string CallbackDispatcher::secret(const fs::path& file) {
@@ -41,13 +42,14 @@ std::string CallbackDispatcher::secret(const fs::path& file) {
   return secrets_[file] = s;
 }
 
-bool CallbackDispatcher::post(const RouteSection& route, const std::string& message_id, const std::string& body) {
+bool CallbackDispatcher::post(const RouteSection& route, const std::string& message_id, const std::string& body,
+                              const std::stop_token& stop) {
   http::HttpClient::Options o;
   o.total_timeout = std::chrono::seconds(10);
   auto client = http::HttpClient::create(o);
   if (!client) return false;
   std::chrono::milliseconds wait{200};
-  for (int attempt = 1; attempt <= 5 && !stop_; ++attempt) {
+  for (int attempt = 1; attempt <= 5 && !stop.stop_requested(); ++attempt) {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     http::HttpClientRequest req;
@@ -61,22 +63,15 @@ bool CallbackDispatcher::post(const RouteSection& route, const std::string& mess
     if (resp && resp->status >= 200 && resp->status < 300) return true;
     spdlog::warn("callback for {} to {} failed (attempt {}): {}", message_id, route.callback_url, attempt,
                  resp ? "HTTP " + std::to_string(resp->status) : resp.problem().detail);
-    std::this_thread::sleep_for(wait);
+    sleep_unless_stopped(stop, wait);
     wait = std::min(wait * 3, std::chrono::milliseconds(5000));
   }
   return false;
 }
 
-void CallbackDispatcher::run() {
-  std::unique_ptr<Consumer> consumer;
-  while (!stop_ && !consumer) {
-    // A new group starts at the beginning, so no receipt is missed while it joins.
-    auto c = Consumer::create(connection_, "xoevgate.callbacks", {std::string(kReceiptsTopic)}, true);
-    if (c) consumer = std::move(c).value();
-    else std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  while (!stop_) {
-    auto polled = consumer->poll(std::chrono::milliseconds(200));
+void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop) {
+  while (!stop.stop_requested()) {
+    auto polled = receipts.poll(std::chrono::milliseconds(200));
     if (!polled || !polled->has_value()) continue;
     const ConsumedRecord& record = **polled;
     auto receipt = Receipt::from_json(record.env.value);
@@ -84,7 +79,8 @@ void CallbackDispatcher::run() {
       const auto snap = snapshots_.get();
       for (const auto& route : snap->config().routes) {
         if (route.name != receipt->route || route.callback_url.empty()) continue;
-        if (post(route, receipt->message_id, record.env.value)) ++sent_;
+        if (post(route, receipt->message_id, record.env.value, stop)) ++sent_;
+        else if (stop.stop_requested()) return;  // uncommitted: the group's next member sends it
         else {
           ++failed_;
           spdlog::error("callback for {} ({}) to {} given up after 5 attempts", receipt->message_id,
@@ -92,9 +88,8 @@ void CallbackDispatcher::run() {
         }
       }
     }
-    (void)consumer->commit(record);
+    (void)receipts.commit(record);
   }
-  consumer->close();
 }
 
 }  // namespace xoev

@@ -7,33 +7,34 @@
 
 #include <atomic>
 #include <map>
-#include <thread>
+#include <memory>
+#include <stop_token>
 
 #include "gateway/ingest/snapshot_holder.h"
+#include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/kafka_connection.h"
 
 namespace xoev {
 
 class CallbackDispatcher {
  public:
+  // Starts consuming at once; `snapshots` must outlive the dispatcher.
   CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots);
-  ~CallbackDispatcher();
-  void start();
-  void stop();
+  ~CallbackDispatcher() { stop(); }
+  void stop() { service_.reset(); }
   uint64_t sent() const { return sent_.load(); }
   uint64_t failed() const { return failed_.load(); }
 
  private:
-  void run();
-  bool post(const RouteSection& route, const std::string& message_id, const std::string& body);
+  void run(RecordSource& receipts, const std::stop_token& stop);
+  bool post(const RouteSection& route, const std::string& message_id, const std::string& body,
+            const std::stop_token& stop);
   std::string secret(const fs::path& file);
 
-  KafkaConnection connection_;
   SnapshotHolder& snapshots_;
-  std::map<fs::path, std::string> secrets_;
-  std::atomic<bool> stop_{false};
+  std::map<fs::path, std::string> secrets_;  // only the service's thread uses it
   std::atomic<uint64_t> sent_{0}, failed_{0};
-  std::thread thread_;
+  std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go
 };
 
 // True if any route of the config has a callback (then serve runs a dispatcher).

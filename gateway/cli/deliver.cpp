@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/cli/command.h"
+#include "gateway/kafka/producer.h"
 #include "gateway/runtime/deliverer_pool.h"
 #include "gateway/runtime/signal_waiter.h"
 
@@ -33,7 +34,7 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     signals.wait();
     spdlog::info("deliverer '{}' shutting down", d->id);
     pool.stop();
-    (void)(*producer)->flush(std::chrono::seconds(10));
+    (*producer)->close();  // after the loops: their last receipts are served first
     return 0;
   };
 });

@@ -9,48 +9,48 @@
 #include "gateway/core/clock.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/key_file.h"
+#include "gateway/kafka/consumer_service.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 
-std::string dlq_topic(const std::string& destination_id) { return "xoev.dlq." + destination_id; }
-std::string consumer_group(const std::string& destination_id) { return "xoevgate." + destination_id; }
-
-Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const KafkaConnection& connection, const Config& config,
-                                                           const DestinationSection& destination, Producer& producer) {
-  std::unique_ptr<DeliveryLoop> loop(new DeliveryLoop());
-  loop->connection_ = connection;
-  // A record being retried holds its partition for up to max_backoff between polls.
-  loop->connection_.properties.try_emplace("max.poll.interval.ms", "3600000");
-  loop->destination_ = destination;
-  loop->producer_ = &producer;
-  loop->receipts_ = std::make_unique<ReceiptPublisher>(producer);
+Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const Config& config, const DestinationSection& destination,
+                                                           RecordSink& sink) {
+  Parts parts;
+  parts.destination = destination;
   auto trusted = crypto::load_key_ring(config.keys.trusted_gateways);
   if (!trusted) return trusted.problem();
   if (trusted->empty())
     return Problem::make(ProblemKind::config_invalid, "keys.trusted_gateways is empty: the deliverer could verify no message");
-  loop->trusted_ = std::move(trusted).value();
+  parts.trusted = std::move(trusted).value();
   auto decryption = crypto::load_key_ring(destination.adapter.decryption_keys);
   if (!decryption) return decryption.problem();
-  loop->decryption_ = std::move(decryption).value();
+  parts.decryption = std::move(decryption).value();
   auto ledger = DeliveredLedger::open(destination.adapter.state_directory / (destination.id + ".delivered"),
                                       std::chrono::duration_cast<std::chrono::hours>(destination.adapter.dedupe_window));
   if (!ledger) return ledger.problem();
-  loop->ledger_ = std::move(ledger).value();
+  parts.ledger = std::move(ledger).value();
   auto adapter = outbound_registry::create(destination);
   if (!adapter) return adapter.problem();
-  loop->adapter_ = std::move(adapter).value();
-  return loop;
+  parts.adapter = std::move(adapter).value();
+  return std::make_unique<DeliveryLoop>(std::move(parts), sink);
 }
 
-Status DeliveryLoop::run(const std::atomic<bool>& stop) {
-  auto consumer = Consumer::create(connection_, consumer_group(destination_.id), {destination_.topic}, true);
-  if (!consumer) return consumer.problem();
-  consumer_ = std::move(consumer).value();
+DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
+    : destination_(std::move(parts.destination)),
+      trusted_(std::move(parts.trusted)),
+      decryption_(std::move(parts.decryption)),
+      adapter_(std::move(parts.adapter)),
+      ledger_(std::move(parts.ledger)),
+      sink_(sink),
+      receipts_(sink) {}
+
+void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
-               consumer_group(destination_.id), adapter_->type());
+               names::consumer_group(destination_.id), adapter_->type());
   auto last_error_log = std::chrono::steady_clock::time_point{};
-  while (!stop.load()) {
-    auto polled = consumer_->poll(std::chrono::milliseconds(200));
+  while (!stop.stop_requested()) {
+    auto polled = source.poll(std::chrono::milliseconds(200));
     if (!polled) {
       // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
       if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
@@ -60,32 +60,39 @@ Status DeliveryLoop::run(const std::atomic<bool>& stop) {
       continue;
     }
     if (!polled->has_value()) continue;
-    if (handle(**polled, stop) == Handled::stopped) break;
+    if (handle(source, **polled, stop) == Handled::stopped) break;
   }
-  consumer_->close();
-  return ok_status();
 }
 
 bool DeliveryLoop::publish_and_wait(const Receipt& r) {
   auto done = std::make_shared<std::promise<Status>>();
   auto result = done->get_future();
-  receipts_->publish(r, [done](Status s) { done->set_value(std::move(s)); });
+  receipts_.publish(r, [done](Status s) { done->set_value(std::move(s)); });
   return result.get().ok();
 }
 
 bool DeliveryLoop::dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts) {
   Envelope env = record.env;  // still encrypted and signed: replay puts it back unchanged
-  env.topic = dlq_topic(destination_.id);
+  env.topic = names::dlq_topic(destination_.id);
   env.set(header::dlq_reason, reason);
   env.set(header::dlq_attempts, std::to_string(attempts));
   auto done = std::make_shared<std::promise<Status>>();
   auto result = done->get_future();
-  producer_->produce(std::move(env), [done](Result<Delivery> d) {
-    done->set_value(d ? ok_status() : Status(d.problem()));
-  });
+  sink_.produce(std::move(env), [done](Result<Delivery> d) { done->set_value(d ? ok_status() : Status(d.problem())); });
   const Status s = result.get();
   if (!s) spdlog::error("dead letter for {} not stored: {}", record.env.key, s.problem().detail);
   return s.ok();
+}
+
+template <class Attempt>
+bool DeliveryLoop::until_done(const std::stop_token& stop, const std::string& what, Attempt attempt) {
+  std::chrono::milliseconds wait{200};
+  for (int tries = 1;; ++tries) {
+    if (attempt()) return true;
+    spdlog::warn("deliverer '{}': {} failed (try {}); retrying in {} ms", destination_.id, what, tries, wait.count());
+    if (!sleep_unless_stopped(stop, wait)) return false;
+    wait = std::min(wait * 2, std::chrono::milliseconds(10000));
+  }
 }
 
 std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
@@ -97,7 +104,8 @@ std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
   return std::chrono::milliseconds(static_cast<long long>(capped * jitter(rng_)));
 }
 
-DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const std::atomic<bool>& stop) {
+DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record,
+                                           const std::stop_token& stop) {
   const std::string id = record.env.get(header::message_id).empty() ? record.env.key : record.env.get(header::message_id);
   // Every receipt carries the steps before it, starting with the acceptance time
   // from the signed header, so the newest receipt alone is the whole status.
@@ -116,19 +124,16 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
     so_far.emplace_back(s, r.at);
     return r;
   };
-  // Outcome durable first (receipt and, where needed, dead letter), then the offset.
+  // Outcome durable first (dead letter where needed, then the receipt), then the
+  // offset. Nothing is committed past an outcome that is not stored.
   auto finish = [&](DeliveryStatus s, const std::string& detail, bool to_dlq, int attempts) {
-    while (!stop.load()) {
-      if (to_dlq && !dead_letter(record, detail, attempts)) {
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        continue;
-      }
-      publish_and_wait(receipt(s, detail));
-      if (auto c = consumer_->commit(record); !c)
-        spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
-      return Handled::committed;
-    }
-    return Handled::stopped;
+    if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts); }))
+      return Handled::stopped;
+    const Receipt outcome = receipt(s, detail);  // built once: retries repeat the same receipt
+    if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
+    if (auto c = source.commit(record); !c)
+      spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
+    return Handled::committed;
   };
 
   // Delivered before (a crash came between delivery and commit): never again.
@@ -143,7 +148,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
     spdlog::error("message {} for '{}' rejected: {}", id, destination_.id, opened.problem().detail);
     return finish(DeliveryStatus::rejected, opened.problem().detail, true, 0);
   }
-  DeliveredMessage m;
+  Message m;
   m.message_id = id;
   m.destination = destination_.id;
   m.message_type = record.env.get(header::message_type);
@@ -151,20 +156,24 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
   m.sender = record.env.get(header::sender);
   m.recipient = record.env.get(header::recipient);
   m.accepted_at = record.env.get(header::accepted_at);
+  m.route = record.env.get(header::route);
+  m.traceparent = record.env.get(header::traceparent);
   m.body = std::move(opened).value();
-  receipts_->publish(receipt(DeliveryStatus::forwarded, "consumed by " + consumer_group(destination_.id)));
+  receipts_.publish(receipt(DeliveryStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
 
   const auto first_try = std::chrono::steady_clock::now();
-  for (int attempt = 1; !stop.load(); ++attempt) {
+  for (int attempt = 1; !stop.stop_requested(); ++attempt) {
     m.attempt = attempt;
     DeliveryOutcome outcome = adapter_->deliver(m);
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
       ++counters_.delivered;
-      while (!stop.load()) {  // the ledger entry must be durable before the offset moves on
-        if (auto rec = ledger_->record(id); rec) break;
-        else spdlog::error("cannot record delivery of {}: {}", id, rec.problem().detail);
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
+      // The ledger entry must be durable before the offset moves on.
+      if (!until_done(stop, "ledger entry of " + id, [&] {
+            auto rec = ledger_->record(id);
+            if (!rec) spdlog::error("cannot record delivery of {}: {}", id, rec.problem().detail);
+            return rec.ok();
+          }))
+        return Handled::stopped;
       return finish(DeliveryStatus::delivered, ok->detail, false, attempt);
     }
     if (auto* no = std::get_if<Reject>(&outcome)) {
@@ -183,13 +192,13 @@ DeliveryLoop::Handled DeliveryLoop::handle(const ConsumedRecord& record, const s
       return finish(DeliveryStatus::dead_lettered, retry.reason, true, attempt);
     }
     ++counters_.retried;
-    publish_and_wait(receipt(DeliveryStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason));
+    // Informational: the offset does not wait for it (the final outcome's receipt is awaited).
+    if (!publish_and_wait(receipt(DeliveryStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason)))
+      spdlog::warn("receipt 'failed' of {} not stored; the final receipt will carry the history", id);
     const auto wait = retry.after.count() > 0 ? retry.after : backoff(attempt);
     spdlog::warn("message {} for '{}': attempt {} failed ({}), retrying in {} ms", id, destination_.id, attempt,
                  retry.reason, wait.count());
-    const auto until = std::chrono::steady_clock::now() + wait;
-    while (!stop.load() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!sleep_unless_stopped(stop, wait)) break;
   }
   return Handled::stopped;  // not committed: the next owner of the partition delivers it
 }

@@ -8,61 +8,71 @@
 // slow the target is.
 //
 // A record's offset is committed only after its outcome is durable: the delivered
-// file/HTTP call happened, or the dead letter was acknowledged by the broker.
+// file/HTTP call happened and its id is in the ledger, or the dead letter was
+// acknowledged by the broker — and the outcome's receipt was acknowledged too. What
+// cannot be made durable is retried (with backoff) until a stop is requested; then
+// the record stays uncommitted and the partition's next owner handles it again.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <random>
+#include <stop_token>
 #include <string>
 
 #include "adapters/outbound/outbound_adapter.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
-#include "gateway/ingest/receipt_publisher.h"
-#include "gateway/kafka/consumer.h"
-#include "gateway/kafka/kafka_connection.h"
-#include "gateway/kafka/producer.h"
+#include "gateway/kafka/record_sink.h"
+#include "gateway/kafka/record_source.h"
+#include "gateway/status/receipt_publisher.h"
 
 namespace xoev {
-
-std::string dlq_topic(const std::string& destination_id);
-std::string consumer_group(const std::string& destination_id);
 
 class DeliveryLoop {
  public:
   struct Counters {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
   };
+  // What a loop is made of; create() builds it from the config, tests from fakes.
+  struct Parts {
+    DestinationSection destination;
+    crypto::KeyRing trusted;     // gateway keys whose signatures are accepted
+    crypto::KeyRing decryption;  // the destination's private keys
+    OutboundAdapterPtr adapter;
+    std::unique_ptr<DeliveredLedger> ledger;
+  };
 
-  // `producer` carries receipts and dead letters; it must outlive the loop.
-  static Result<std::unique_ptr<DeliveryLoop>> create(const KafkaConnection& connection, const Config& config,
-                                                      const DestinationSection& destination, Producer& producer);
+  // `sink` carries receipts and dead letters; it must outlive the loop.
+  static Result<std::unique_ptr<DeliveryLoop>> create(const Config& config, const DestinationSection& destination,
+                                                      RecordSink& sink);
+  DeliveryLoop(Parts parts, RecordSink& sink);
 
-  // Blocks until `stop` becomes true; returns a Problem only if it cannot start.
-  Status run(const std::atomic<bool>& stop);
+  // Handles the records of `source` until a stop is requested.
+  void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }
   const std::string& destination_id() const { return destination_.id; }
 
  private:
-  DeliveryLoop() = default;
   enum class Handled { committed, stopped };
-  Handled handle(const ConsumedRecord& record, const std::atomic<bool>& stop);
+  Handled handle(RecordSource& source, const ConsumedRecord& record, const std::stop_token& stop);
   // Sends the record to the DLQ and waits for the broker (returns false if it could not).
   bool dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts);
   bool publish_and_wait(const Receipt& r);
+  // Calls `attempt` until it succeeds (true) or a stop is requested (false), with
+  // backoff between tries; the first try happens even when already stopping.
+  template <class Attempt>
+  bool until_done(const std::stop_token& stop, const std::string& what, Attempt attempt);
   std::chrono::milliseconds backoff(int attempt);
 
-  KafkaConnection connection_;
   DestinationSection destination_;
   crypto::KeyRing trusted_;
   crypto::KeyRing decryption_;
   OutboundAdapterPtr adapter_;
   std::unique_ptr<DeliveredLedger> ledger_;
-  std::unique_ptr<Consumer> consumer_;
-  Producer* producer_ = nullptr;
-  std::unique_ptr<ReceiptPublisher> receipts_;
+  RecordSink& sink_;
+  ReceiptPublisher receipts_;
   Counters counters_;
   std::mt19937_64 rng_{std::random_device{}()};
 };

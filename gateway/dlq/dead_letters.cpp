@@ -2,8 +2,8 @@
 
 #include <future>
 
-#include "gateway/delivery/delivery_loop.h"
 #include "gateway/kafka/producer.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 namespace {
@@ -20,7 +20,7 @@ Status read_topic(const KafkaConnection& connection, const std::string& topic, F
       each(**polled);
       continue;
     }
-    auto done = (*reader)->caught_up(std::chrono::seconds(5));
+    auto done = (*reader)->caught_up();
     if (done && *done) return ok_status();
   }
   return Problem::make(ProblemKind::broker_unavailable, "could not read " + topic + " to its end within 2 minutes");
@@ -42,14 +42,14 @@ nlohmann::json DeadLetter::to_json() const {
 
 Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connection, const DestinationSection& destination) {
   StatusStore status;
-  if (auto s = read_topic(connection, std::string(kReceiptsTopic),
+  if (auto s = read_topic(connection, std::string(names::kReceiptsTopic),
                           [&](const ConsumedRecord& r) {
                             if (auto receipt = Receipt::from_json(r.env.value)) status.apply(*receipt);
                           });
       !s)
     return s.problem();
   std::vector<DeadLetter> letters;
-  if (auto s = read_topic(connection, dlq_topic(destination.id),
+  if (auto s = read_topic(connection, names::dlq_topic(destination.id),
                           [&](const ConsumedRecord& r) {
                             DeadLetter d;
                             d.record = r;

@@ -24,9 +24,9 @@ std::string make_traceparent(const std::string& incoming) {
 
 }  // namespace
 
-IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, Producer& producer, StatusStore& status,
+IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status,
                                ReceiptPublisher& receipts, BacklogMonitor* backlog)
-    : snapshots_(snapshots), producer_(producer), status_(status), receipts_(receipts), backlog_(backlog) {}
+    : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
 
 void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done) {
   const auto snap = snapshots_.get();
@@ -44,12 +44,15 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   const DestinationSection& dest = *decision->destination;
 
   // A resent message id is answered from what we know, and nothing is produced again.
-  if (auto known = status_.get(h.message_id)) {
-    ++counters_.duplicates;
-    return done(Acceptance{200, known->accepted_answer()});
-  }
+  // Known status and in-flight entry are checked under one lock: finish() moves a
+  // message from one to the other under it, so no resend slips between the two.
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (auto known = status_.get(h.message_id)) {
+      lock.unlock();
+      ++counters_.duplicates;
+      return done(Acceptance{200, known->accepted_answer()});
+    }
     auto [it, first] = in_flight_.try_emplace(h.message_id);
     if (!first) ++counters_.duplicates;
     it->second.push_back(std::move(done));
@@ -99,29 +102,30 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;
-  producer_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<Delivery> d) mutable {
+  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<Delivery> d) mutable {
     if (!d) {
       ++counters_.broker_failures;
       spdlog::warn("message {} not acknowledged by Kafka: {}", receipt.message_id, d.problem().detail);
       return finish(receipt.message_id, std::move(d).problem());
     }
     if (backlog_) backlog_->record_produced(topic, d->partition, d->offset, sealed_bytes);
-    status_.apply(receipt);
-    receipts_.publish(receipt);
     ++counters_.accepted;
-    finish(receipt.message_id, Acceptance{202, std::move(answer)});
+    finish(receipt.message_id, Acceptance{202, std::move(answer)}, &receipt);
   });
 }
 
-void IngestPipeline::finish(const std::string& id, Result<Acceptance> first) {
+void IngestPipeline::finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted) {
   std::vector<AcceptCallback> waiting;
   {
     std::lock_guard lock(mu_);
+    if (accepted) status_.apply(*accepted);
     auto it = in_flight_.find(id);
-    if (it == in_flight_.end()) return;
-    waiting = std::move(it->second);
-    in_flight_.erase(it);
+    if (it != in_flight_.end()) {
+      waiting = std::move(it->second);
+      in_flight_.erase(it);
+    }
   }
+  if (accepted) receipts_.publish(*accepted);
   // The first submitter gets 202; those who resent meanwhile get 200 with the same
   // answer, or the same failure (then nothing was accepted and they may retry).
   for (size_t i = 0; i < waiting.size(); ++i) {

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/ingest/receipt_publisher.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/backlog_monitor.h"
-#include "gateway/kafka/producer.h"
+#include "gateway/kafka/record_sink.h"
+#include "gateway/status/receipt_publisher.h"
 #include "gateway/status/status_store.h"
 
 namespace xoev {
@@ -27,8 +27,9 @@ using AcceptCallback = std::function<void(Result<Acceptance>)>;
 
 class IngestPipeline {
  public:
-  // backlog may be null (real clusters keep what they are told to keep).
-  IngestPipeline(SnapshotHolder& snapshots, Producer& producer, StatusStore& status, ReceiptPublisher& receipts,
+  // backlog may be null (real clusters keep what they are told to keep). Every
+  // reference must outlive the sink's last delivery report (GatewayRuntime::stop).
+  IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status, ReceiptPublisher& receipts,
                  BacklogMonitor* backlog);
 
   // Calls done exactly once, on this thread or on the producer's thread.
@@ -40,15 +41,18 @@ class IngestPipeline {
   const Counters& counters() const { return counters_; }
 
  private:
-  void finish(const std::string& id, Result<Acceptance> first);
+  // Answers everyone waiting for `id`. `accepted` (on success) enters the status store
+  // under the same lock that ends the in-flight entry, so a resend sees one or the other.
+  void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);
 
   SnapshotHolder& snapshots_;
-  Producer& producer_;
+  RecordSink& sink_;
   StatusStore& status_;
   ReceiptPublisher& receipts_;
   BacklogMonitor* backlog_;
   Counters counters_;
   // Requests for a message id whose first submission is still waiting for the broker.
+  // Held while a submission checks status_ and in_flight_ (mu_ before status_'s own lock).
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<AcceptCallback>> in_flight_;
 };

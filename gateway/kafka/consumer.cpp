@@ -198,7 +198,7 @@ Status Consumer::seek(const ConsumedRecord& record) {
   return ok_status();
 }
 
-Result<bool> Consumer::caught_up(std::chrono::milliseconds timeout) {
+Result<bool> Consumer::caught_up() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw))
     return kafka_problem(ProblemKind::internal, "kafka assignment", err);
@@ -207,11 +207,19 @@ Result<bool> Consumer::caught_up(std::chrono::milliseconds timeout) {
     return kafka_problem(ProblemKind::internal, "kafka position", err);
   for (int i = 0; i < parts->cnt; ++i) {
     const auto& tp = parts->elems[i];
-    int64_t low = 0, high = 0;
-    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &high,
-                                                                     static_cast<int>(timeout.count())))
+    // The high watermark of the last fetch response, never a request: librdkafka 2.0's
+    // rd_kafka_query_watermark_offsets ignores its timeout while the leader is down,
+    // which hung shutdown. The fetcher refreshes it with every response.
+    int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+    if (rd_kafka_resp_err_t err = rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &high))
       return kafka_problem(ProblemKind::broker_unavailable, "kafka watermarks", err);
-    if (high > low && tp.offset < high) return false;  // tp.offset < 0: nothing read yet
+    if (high == RD_KAFKA_OFFSET_INVALID) return false;  // nothing fetched yet
+    if (high == 0) continue;                             // empty partition
+    if (tp.offset < 0) {                                 // nothing read yet
+      if (low == high) continue;                         // (low is known only with statistics)
+      return false;
+    }
+    if (tp.offset < high) return false;
   }
   return true;
 }

@@ -23,17 +23,11 @@
 #include "gateway/core/result.h"
 #include "gateway/kafka/envelope.h"
 #include "gateway/kafka/kafka_connection.h"
+#include "gateway/kafka/record_source.h"
 
 namespace xoev {
 
-struct ConsumedRecord {
-  Envelope env;
-  int32_t partition = -1;
-  int64_t offset = -1;
-  int64_t timestamp_ms = -1;  // the record's CreateTime, -1 if none
-};
-
-class Consumer {
+class Consumer final : public RecordSource {
  public:
   // from_beginning: a new group (or a group without a committed offset) starts at the
   // earliest record; otherwise at the end (only records produced from now on).
@@ -42,28 +36,29 @@ class Consumer {
   // Reader mode (see above). The topic is auto-created if the cluster allows it.
   static Result<std::unique_ptr<Consumer>> create_reader(const KafkaConnection& connection, const std::string& topic,
                                                          std::chrono::milliseconds metadata_timeout);
-  ~Consumer();
+  ~Consumer() override;
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
   // One record, or nullopt if none arrived within `timeout`. A Problem
   // (broker_unavailable) reports a consumer error; most are transient (a broker went
   // away, a topic does not exist yet): log it and keep polling. Single-threaded use.
-  Result<std::optional<ConsumedRecord>> poll(std::chrono::milliseconds timeout);
+  Result<std::optional<ConsumedRecord>> poll(std::chrono::milliseconds timeout) override;
 
   // Synchronously commits offset+1 of the record's partition for the group. Fails
   // (broker_unavailable) e.g. when the partition was revoked meanwhile: then the record
   // will be delivered again to the partition's new owner. Reader mode: Problem usage.
-  Status commit(const ConsumedRecord& record);
+  Status commit(const ConsumedRecord& record) override;
 
   // The next poll() of that partition returns this record again (retry after backoff).
   Status seek(const ConsumedRecord& record);
 
-  // Reader mode: true once every partition was read up to its high watermark as of now.
-  Result<bool> caught_up(std::chrono::milliseconds timeout);
+  // True once every assigned partition was read up to the high watermark of its last
+  // fetch response (false until one arrived). Never blocks, also with the broker gone.
+  Result<bool> caught_up() override;
 
   // Leaves the group (its partitions go to the other members at once). Idempotent.
-  void close();
+  void close() override;
 
  private:
   Consumer() = default;

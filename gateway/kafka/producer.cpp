@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 
 #include "gateway/kafka/kafka_problem.h"
 
@@ -68,9 +69,19 @@ void Producer::poll_loop() {
   while (!stop_.load(std::memory_order_relaxed)) rd_kafka_poll(rk_.get(), 100);
 }
 
-Producer::~Producer() {
+Producer::~Producer() { close(); }
+
+void Producer::close() {
+  if (close_started_.exchange(true)) return;
   const auto bound = std::min<std::chrono::milliseconds>(delivery_timeout_, std::chrono::seconds(10));
-  if (rd_kafka_flush(rk_.get(), static_cast<int>(bound.count())) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  // Reports served while flushing may still produce (e.g. a receipt for an acknowledged
+  // message); from here on produce() refuses, so nothing can enter after the purge.
+  const bool flushed = rd_kafka_flush(rk_.get(), static_cast<int>(bound.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  {
+    std::unique_lock lock(refuse_mu_);
+    refuse_ = true;
+  }
+  if (!flushed || rd_kafka_outq_len(rk_.get()) > 0) {
     spdlog::warn("kafka producer: {} record(s) not delivered at shutdown; failing them", rd_kafka_outq_len(rk_.get()));
     rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   }
@@ -82,18 +93,27 @@ Producer::~Producer() {
 }
 
 void Producer::produce(Envelope env, DeliveryCallback cb) {
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(env.headers.size());
-  for (const auto& [name, value] : env.headers)
-    rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                        static_cast<ssize_t>(value.size()));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   auto opaque = std::make_unique<DeliveryCallback>(std::move(cb));
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_.get(), RD_KAFKA_V_TOPIC(env.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(env.key.data(), env.key.size()), RD_KAFKA_V_VALUE(env.value.data(), env.value.size()),
-      RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
-  if (err) {
+  {
+    std::shared_lock lock(refuse_mu_);
+    if (refuse_) {
+      lock.unlock();  // the callback may produce again
+      run_callback(*opaque, Problem::make(ProblemKind::broker_unavailable, "kafka produce to " + env.topic + ": producer closed"));
+      return;
+    }
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(env.headers.size());
+    for (const auto& [name, value] : env.headers)
+      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
+    err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(env.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(env.key.data(), env.key.size()),
+                            RD_KAFKA_V_VALUE(env.value.data(), env.value.size()), RD_KAFKA_V_HEADERS(headers),
+                            RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
     // Refused up front: librdkafka took neither the headers nor the opaque.
-    rd_kafka_headers_destroy(headers);
+    if (err) rd_kafka_headers_destroy(headers);
+  }
+  if (err) {
     run_callback(*opaque, kafka_problem(ProblemKind::broker_unavailable, "kafka produce to " + env.topic, err));
     return;
   }

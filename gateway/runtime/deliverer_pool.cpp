@@ -1,6 +1,7 @@
 #include "gateway/runtime/deliverer_pool.h"
 
-#include <spdlog/spdlog.h>
+#include "gateway/kafka/consumer.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 
@@ -10,23 +11,31 @@ KafkaConnection delivery_connection(KafkaConnection connection) {
 }
 
 Status DelivererPool::add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-                          Producer& producer) {
-  auto loop = DeliveryLoop::create(connection, config, destination, producer);
+                          RecordSink& sink) {
+  auto loop = DeliveryLoop::create(config, destination, sink);
   if (!loop) return loop.problem();
   DeliveryLoop* raw = loop->get();
   loops_.push_back(std::move(loop).value());
-  const std::string id = destination.id;
-  threads_.emplace_back([this, raw, id] {
-    if (auto s = raw->run(stop_); !s) spdlog::error("deliverer '{}' stopped: {}", id, s.problem().one_line());
-  });
+  KafkaConnection consumer_connection = connection;
+  // A record being retried holds its partition for up to max_backoff between polls.
+  consumer_connection.properties.try_emplace("max.poll.interval.ms", "3600000");
+  const std::string group = names::consumer_group(destination.id);
+  const std::string topic = destination.topic;
+  services_.push_back(std::make_unique<ConsumerService>(
+      "deliver-" + destination.id,
+      [consumer_connection, group, topic]() -> Result<std::unique_ptr<RecordSource>> {
+        auto consumer = Consumer::create(consumer_connection, group, {topic}, true);
+        if (!consumer) return consumer.problem();
+        return std::unique_ptr<RecordSource>(std::move(consumer).value());
+      },
+      [raw](RecordSource& source, std::stop_token stop) { raw->run(source, stop); }));
   return ok_status();
 }
 
 void DelivererPool::stop() {
-  stop_ = true;
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  threads_.clear();
+  // All stops requested first, so the loops wind down together.
+  for (auto& s : services_) s->request_stop();
+  services_.clear();
 }
 
 }  // namespace xoev

@@ -1,13 +1,13 @@
-// Runs delivery loops on their own threads: the in-process adapters of `serve`, or
-// the single destination of `xoevgate deliver`.
+// Runs delivery loops, each as its own consumer service: the in-process adapters of
+// `serve`, or the single destination of `xoevgate deliver`.
 #pragma once
 
-#include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "gateway/delivery/delivery_loop.h"
+#include "gateway/kafka/consumer_service.h"
+#include "gateway/kafka/kafka_connection.h"
 
 namespace xoev {
 
@@ -18,15 +18,18 @@ KafkaConnection delivery_connection(KafkaConnection connection);
 class DelivererPool {
  public:
   ~DelivererPool() { stop(); }
+  // Starts consuming the destination's topic at once; `sink` (receipts, dead letters)
+  // must stay usable until stop() returned.
   Status add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-             Producer& producer);
+             RecordSink& sink);
+  // Stops every loop (each finishes or abandons its current record uncommitted).
+  // The loops stay, for their counters. Idempotent.
   void stop();
   const std::vector<std::unique_ptr<DeliveryLoop>>& loops() const { return loops_; }
 
  private:
-  std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<DeliveryLoop>> loops_;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<ConsumerService>> services_;  // after loops_: they run the loops
 };
 
 }  // namespace xoev

@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <sstream>
 
 #include "gateway/api/gateway_api.h"
 #include "gateway/delivery/delivery_loop.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 
@@ -33,11 +36,10 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->producer_ = std::move(producer).value();
   rt->receipts_ = std::make_unique<ReceiptPublisher>(*rt->producer_);
   rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_);
-  rt->receipts_tracker_->start();
 
   if (config->kafka.backlog_bytes_per_partition > 0) {
     std::vector<BacklogMonitor::Watched> watched;
-    for (const auto& d : config->destinations) watched.push_back({d.topic, consumer_group(d.id)});
+    for (const auto& d : config->destinations) watched.push_back({d.topic, names::consumer_group(d.id)});
     rt->backlog_ = std::make_unique<BacklogMonitor>(rt->kafka_.connection, std::move(watched),
                                                     config->kafka.backlog_bytes_per_partition, std::chrono::milliseconds(250));
     spdlog::warn("back-pressure: at most {} undelivered bytes per partition are accepted; beyond that POST answers "
@@ -63,13 +65,11 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
 
   // Started whether or not the config has callbacks now: a reload may add them.
   rt->callbacks_ = std::make_unique<CallbackDispatcher>(rt->kafka_.connection, *rt->snapshots_);
-  rt->callbacks_->start();
 
-  rt->probe_ = std::thread([r = rt.get()] {
-    while (!r->stop_probe_) {
-      r->broker_ok_ = r->producer_->reachable(std::chrono::seconds(2)).ok();
-      for (int i = 0; i < 20 && !r->stop_probe_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  rt->probe_ = std::jthread([r = rt.get()](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "broker-probe");
+    do r->broker_ok_ = r->producer_->reachable(std::chrono::seconds(2)).ok();
+    while (sleep_unless_stopped(stop, std::chrono::seconds(2)));
   });
 
   http::HttpServer::Options opts;
@@ -92,22 +92,38 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
 GatewayRuntime::~GatewayRuntime() { stop(); }
 
 void GatewayRuntime::stop() {
-  // Reverse order of start: no new requests, finish deliveries, then the broker.
+  if (stopped_) return;
+  stopped_ = true;
+  // 1. No new requests; those in flight get up to the server's grace period.
   if (server_) server_->stop();
-  deliverers_.stop();
+  // 2. The consumers: no more deliveries, callbacks or status updates from Kafka.
   if (callbacks_) callbacks_->stop();
-  stop_probe_ = true;
-  if (probe_.joinable()) probe_.join();
+  deliverers_.stop();
   if (receipts_tracker_) receipts_tracker_->stop();
-  if (delivery_producer_) (void)delivery_producer_->flush(std::chrono::seconds(10));
-  if (producer_) (void)producer_->flush(std::chrono::seconds(10));
+  probe_.request_stop();
+  if (probe_.joinable()) probe_.join();
+  // 3. The producers: flushed, the rest failed, every delivery report served — while
+  //    the pipeline, status store and receipt publisher those reports reach still live
+  //    (and answer the requests still waiting with 503).
+  if (delivery_producer_) delivery_producer_->close();
+  if (producer_) producer_->close();
+  // 4. Only now what the reports reached, then the server whose sessions they answered,
+  //    then the producers themselves, then the cluster.
+  pipeline_.reset();
+  receipts_.reset();
+  server_.reset();
+  callbacks_.reset();
+  receipts_tracker_.reset();
+  delivery_producer_.reset();
+  producer_.reset();
   backlog_.reset();
+  kafka_.embedded.reset();
 }
 
 Status GatewayRuntime::readiness() const {
   if (!broker_ok_) return Problem::make(ProblemKind::broker_unavailable, "Kafka is not reachable");
   if (!receipts_tracker_->caught_up())
-    return Problem::make(ProblemKind::broker_unavailable, "still reading message statuses from xoev.receipts");
+    return Problem::make(ProblemKind::broker_unavailable, "still reading message statuses from " + std::string(names::kReceiptsTopic));
   return ok_status();
 }
 

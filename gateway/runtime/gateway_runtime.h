@@ -12,8 +12,10 @@
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/kafka/backlog_monitor.h"
+#include "gateway/kafka/producer.h"
 #include "gateway/runtime/deliverer_pool.h"
 #include "gateway/runtime/kafka_runtime.h"
+#include "gateway/status/receipt_publisher.h"
 #include "gateway/status/receipts_tracker.h"
 
 namespace xoev {
@@ -22,12 +24,13 @@ class GatewayRuntime {
  public:
   static Result<std::unique_ptr<GatewayRuntime>> start(const fs::path& config_file,
                                                        const std::optional<std::string>& listen_override);
-  ~GatewayRuntime();
+  ~GatewayRuntime();  // stop()
 
-  uint16_t port() const { return server_->port(); }
+  uint16_t port() const { return server_ ? server_->port() : 0; }
   // Re-reads the config; routes, schemas, standards and keys change at once. On any
   // error the running snapshot stays and the errors are logged.
   Status reload();
+  // Takes everything down in the one safe order (see the definition). Idempotent.
   void stop();
 
  private:
@@ -35,24 +38,26 @@ class GatewayRuntime {
   Status readiness() const;
   std::string metrics() const;
 
+  // Declared so that whatever is reached by another's callbacks comes first (is
+  // destroyed later); stop() resets them explicitly in that order anyway.
   fs::path config_file_;
   std::optional<std::string> listen_override_;
-  KafkaRuntime kafka_;
+  KafkaRuntime kafka_;  // the embedded cluster, if any: the last to go
+  std::unique_ptr<SnapshotHolder> snapshots_;
+  StatusStore status_;
+  std::unique_ptr<BacklogMonitor> backlog_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<Producer> delivery_producer_;  // receipts and dead letters of in-process deliverers
-  StatusStore status_;
-  std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   std::unique_ptr<ReceiptPublisher> receipts_;
-  std::unique_ptr<BacklogMonitor> backlog_;
-  std::unique_ptr<SnapshotHolder> snapshots_;
   std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   DelivererPool deliverers_;
   std::unique_ptr<CallbackDispatcher> callbacks_;
-  std::unique_ptr<http::HttpServer> server_;
   std::atomic<bool> broker_ok_{false};
-  std::atomic<bool> stop_probe_{false};
-  std::thread probe_;
+  std::jthread probe_;
   std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
+  bool stopped_ = false;
 };
 
 }  // namespace xoev

@@ -2,16 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/delivery/delivery_loop.h"
-#include "gateway/status/receipt.h"
+#include "gateway/kafka/topic_names.h"
 
 namespace xoev {
 
 std::vector<std::string> gateway_topics(const Config& config) {
-  std::vector<std::string> topics{std::string(kReceiptsTopic)};
+  std::vector<std::string> topics{std::string(names::kReceiptsTopic)};
   for (const auto& d : config.destinations) {
     topics.push_back(d.topic);
-    topics.push_back(dlq_topic(d.id));
+    topics.push_back(names::dlq_topic(d.id));
   }
   return topics;
 }

@@ -1,5 +1,5 @@
 // A receipt: one step in a message's life, as it travels on topic xoev.receipts
-// (key = message id; CONTRACTS.md §3). Every gateway instance folds them into its
+// (names::kReceiptsTopic; key = message id; CONTRACTS.md §3). Every gateway instance folds them into its
 // StatusStore, so any instance answers GET /v1/messages/{id}.
 #pragma once
 
@@ -12,8 +12,6 @@
 #include "gateway/core/result.h"
 
 namespace xoev {
-
-inline constexpr std::string_view kReceiptsTopic = "xoev.receipts";
 
 enum class DeliveryStatus { accepted, forwarded, failed, delivered, rejected, dead_lettered };
 

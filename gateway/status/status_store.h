@@ -33,10 +33,12 @@ struct MessageStatus {
 class StatusStore {
  public:
   explicit StatusStore(size_t max_entries = 2'000'000) : max_entries_(max_entries) {}
+  virtual ~StatusStore() = default;
 
   // Idempotent: the same (status, at) twice changes nothing.
   void apply(const Receipt& r);
-  std::optional<MessageStatus> get(const std::string& message_id) const;
+  // Virtual only so that tests can pause a reader at the point where races happen.
+  virtual std::optional<MessageStatus> get(const std::string& message_id) const;
   size_t size() const;
   // Counts per status, for /metrics.
   std::vector<std::pair<DeliveryStatus, size_t>> counts() const;

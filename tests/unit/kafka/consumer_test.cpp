@@ -139,12 +139,12 @@ TEST(Consumer, ReaderReadsTheWholeTopicWithoutAGroup) {
   }
   auto reader = Consumer::create_reader(f.cluster->connection(), f.topic, 10s);
   ASSERT_TRUE(reader) << reader.problem().detail;
-  auto before = (*reader)->caught_up(5s);
+  auto before = (*reader)->caught_up();
   ASSERT_TRUE(before);
   EXPECT_FALSE(*before);
   auto got = consume(**reader, 9, 30s, false);
   EXPECT_EQ(keys_of(got), sent);
-  auto after = (*reader)->caught_up(5s);
+  auto after = (*reader)->caught_up();
   ASSERT_TRUE(after);
   EXPECT_TRUE(*after);
   auto commit = (*reader)->commit(got.front());

@@ -131,5 +131,43 @@ TEST(Producer, DestructionReportsUndeliveredRecordsAsFailed) {
   EXPECT_EQ(failed.load(), 5);
 }
 
+// What GatewayRuntime::stop() relies on: when close() returns, every callback has run —
+// also those of records produced from a callback while closing — and later produce()
+// calls are answered at once, so no callback can outlive what it reaches.
+TEST(Producer, CloseServesEveryReportIncludingRecordsProducedWhileClosing) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("close");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 1));
+  auto producer = Producer::create((*cluster)->connection(), "test", 1500ms);
+  ASSERT_TRUE(producer);
+  ASSERT_TRUE(produce_sync(**producer, envelope(topic, "warm-up", "x")));
+  ASSERT_TRUE((*cluster)->set_broker_up(1, false));
+  std::atomic<int> first{0}, follow_up{0}, ok{0};
+  Producer& p = **producer;
+  for (int i = 0; i < 5; ++i)
+    p.produce(envelope(topic, "k" + std::to_string(i), "x"), [&, i](Result<Delivery> r) {
+      if (r) ++ok;
+      ++first;
+      // Like the pipeline's receipt for an answered message: produced from a report.
+      p.produce(envelope(topic, "receipt-" + std::to_string(i), "x"), [&](Result<Delivery> r2) {
+        if (r2) ++ok;
+        ++follow_up;
+      });
+    });
+  p.close();
+  EXPECT_EQ(first.load(), 5);
+  EXPECT_EQ(follow_up.load(), 5) << "a record produced while closing still gets its one report";
+  EXPECT_EQ(ok.load(), 0);
+
+  std::atomic<int> after{0};
+  p.produce(envelope(topic, "late", "x"), [&](Result<Delivery> r) {
+    EXPECT_FALSE(r);
+    ++after;
+  });
+  EXPECT_EQ(after.load(), 1) << "after close() a record is refused at once, on the caller's thread";
+  p.close();  // idempotent
+}
+
 }  // namespace
 }  // namespace xoev

@@ -5,18 +5,19 @@
 
 #include <functional>
 
-#include "gateway/kafka/producer.h"
+#include "gateway/kafka/record_sink.h"
 #include "gateway/status/receipt.h"
 
 namespace xoev {
 
 class ReceiptPublisher {
  public:
-  explicit ReceiptPublisher(Producer& producer) : producer_(producer) {}
+  explicit ReceiptPublisher(RecordSink& sink) : sink_(sink) {}
+  // `done` runs exactly once, with ok only once the broker stored the receipt.
   void publish(const Receipt& r, std::function<void(Status)> done = {});
 
  private:
-  Producer& producer_;
+  RecordSink& sink_;
 };
 
 }  // namespace xoev

@@ -1,0 +1,369 @@
+// The delivery loop against fakes of its three seams (record source, record sink,
+// outbound adapter), with real crypto and a real ledger file: what it commits, when,
+// and what it never commits.
+#include "gateway/delivery/delivery_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "gateway/crypto/envelope_seal.h"
+#include "gateway/crypto/jwk.h"
+#include "gateway/kafka/topic_names.h"
+#include "tests/support/files.h"
+
+namespace xoev {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What happened, in order, across the fakes.
+class Events {
+ public:
+  void add(std::string e) {
+    std::lock_guard lock(mu_);
+    log_.push_back(std::move(e));
+  }
+  std::vector<std::string> all() const {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+  size_t count(const std::string& e) const {
+    const auto l = all();
+    return static_cast<size_t>(std::count(l.begin(), l.end(), e));
+  }
+  // Position of the first event starting with `prefix`, or -1.
+  long first_starting_with(const std::string& prefix) const {
+    const auto l = all();
+    for (size_t i = 0; i < l.size(); ++i)
+      if (l[i].rfind(prefix, 0) == 0) return static_cast<long>(i);
+    return -1;
+  }
+  size_t count_starting_with(const std::string& prefix) const {
+    const auto l = all();
+    return static_cast<size_t>(std::count_if(l.begin(), l.end(), [&](const auto& e) { return e.rfind(prefix, 0) == 0; }));
+  }
+  // Position of the first occurrence, or -1.
+  long index_of(const std::string& e) const {
+    const auto l = all();
+    auto it = std::find(l.begin(), l.end(), e);
+    return it == l.end() ? -1 : it - l.begin();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> log_;
+};
+
+class FakeSource : public RecordSource {
+ public:
+  FakeSource(Events& events, std::filesystem::path ledger_file) : events_(events), ledger_file_(std::move(ledger_file)) {}
+  void push(ConsumedRecord r) {
+    std::lock_guard lock(mu_);
+    pending_.push_back(std::move(r));
+  }
+  Result<std::optional<ConsumedRecord>> poll(std::chrono::milliseconds) override {
+    std::unique_lock lock(mu_);
+    if (pending_.empty()) {
+      lock.unlock();
+      std::this_thread::sleep_for(5ms);
+      return std::optional<ConsumedRecord>{};
+    }
+    ConsumedRecord r = std::move(pending_.front());
+    pending_.pop_front();
+    return std::optional<ConsumedRecord>{std::move(r)};
+  }
+  Status commit(const ConsumedRecord& r) override {
+    // What the ledger file holds at the moment the offset moves on.
+    const bool in_ledger = test::read_file(ledger_file_).find(" " + r.env.key) != std::string::npos;
+    events_.add("commit " + r.env.key + (in_ledger ? " (in ledger)" : " (not in ledger)"));
+    return ok_status();
+  }
+  Result<bool> caught_up() override { return true; }
+  void close() override {}
+
+ private:
+  Events& events_;
+  std::filesystem::path ledger_file_;
+  std::mutex mu_;
+  std::deque<ConsumedRecord> pending_;
+};
+
+// Acknowledges at once, except what `refuse` picks. Receipts are logged as
+// "receipt <status> <id>", dead letters as "dead letter <id>"; refused ones get " refused".
+class FakeSink : public RecordSink {
+ public:
+  explicit FakeSink(Events& events) : events_(events) {}
+  std::function<bool(const std::string& event)> refuse = [](const std::string&) { return false; };
+
+  void produce(Envelope env, DeliveryCallback cb) override {
+    std::string e;
+    if (env.topic == names::kReceiptsTopic) {
+      auto r = Receipt::from_json(env.value);
+      e = "receipt " + std::string(r ? to_string(r->status) : "?") + " " + env.key;
+    } else if (env.topic == names::dlq_topic("standesamt")) {
+      e = "dead letter " + env.key;
+    } else {
+      e = "produce " + env.topic + " " + env.key;
+    }
+    if (refuse(e)) {
+      events_.add(e + " refused");
+      return cb(Problem::make(ProblemKind::broker_unavailable, "test: broker gone"));
+    }
+    events_.add(e);
+    cb(Delivery{0, next_offset_++});
+  }
+
+ private:
+  Events& events_;
+  std::atomic<int64_t> next_offset_{0};
+};
+
+class FakeAdapter : public OutboundAdapter {
+ public:
+  FakeAdapter(Events& events, std::function<DeliveryOutcome(const Message&)> script)
+      : events_(events), script_(std::move(script)) {}
+  std::string_view type() const override { return "fake"; }
+  DeliveryOutcome deliver(const Message& m) override {
+    events_.add("deliver " + m.message_id);
+    {
+      std::lock_guard lock(mu_);
+      seen_.push_back(m);
+    }
+    return script_(m);
+  }
+  std::vector<Message> seen() const {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  Events& events_;
+  std::function<DeliveryOutcome(const Message&)> script_;
+  mutable std::mutex mu_;
+  std::vector<Message> seen_;
+};
+
+const crypto::Jwk& gateway_key() {
+  static const crypto::Jwk k = crypto::Jwk::generate(crypto::Jwk::Type::ec_p256, "gw-1", "ES256").value();
+  return k;
+}
+const crypto::Jwk& destination_key() {
+  static const crypto::Jwk k = crypto::Jwk::generate(crypto::Jwk::Type::x25519, "d-1", "ECDH-ES+A256KW").value();
+  return k;
+}
+crypto::KeyRing ring(const crypto::Jwk& k) {
+  crypto::KeyRing r;
+  EXPECT_TRUE(r.add(k).ok());
+  return r;
+}
+
+// A record as the gateway produces it: headers, then sealed (JWE + gateway JWS).
+ConsumedRecord sealed_record(const std::string& id, int64_t offset) {
+  Envelope env;
+  env.topic = "xoev.standesamt";
+  env.key = id;
+  env.set(header::message_id, id);
+  env.set(header::message_type, "geburt.0101");
+  env.set(header::standard, "XPersonenstand");
+  env.set(header::sender, "psw:01");
+  env.set(header::recipient, "psw:02");
+  env.set(header::destination, "standesamt");
+  env.set(header::accepted_at, "2026-01-02T03:04:05Z");
+  env.set(header::content_type, "application/xml");
+  env.set(header::traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  env.set(header::route, "geburten");
+  env.value = "<nachricht id=\"" + id + "\"/>";
+  EXPECT_TRUE(crypto::seal(env, ring(destination_key().public_key()), gateway_key()).ok());
+  ConsumedRecord r;
+  r.env = std::move(env);
+  r.partition = 0;
+  r.offset = offset;
+  r.timestamp_ms = -1;
+  return r;
+}
+
+struct Harness {
+  Events events;
+  test::TempDir dir{"xoev-delivery-"};
+  std::filesystem::path ledger_file = dir.path / "standesamt.delivered";
+  FakeSource source{events, ledger_file};
+  FakeSink sink{events};
+  FakeAdapter* adapter = nullptr;
+  std::unique_ptr<DeliveryLoop> loop;
+  std::jthread thread;
+
+  explicit Harness(std::function<DeliveryOutcome(const Message&)> script,
+                   const std::vector<std::string>& delivered_before = {}) {
+    DeliveryLoop::Parts parts;
+    parts.destination.id = "standesamt";
+    parts.destination.topic = "xoev.standesamt";
+    parts.destination.adapter.max_attempts = 3;
+    parts.destination.adapter.initial_backoff = 1ms;
+    parts.destination.adapter.max_backoff = 5ms;
+    parts.trusted = ring(gateway_key().public_key());
+    parts.decryption = ring(destination_key());
+    auto a = std::make_unique<FakeAdapter>(events, std::move(script));
+    adapter = a.get();
+    parts.adapter = std::move(a);
+    auto ledger = DeliveredLedger::open(ledger_file, std::chrono::hours(24));
+    EXPECT_TRUE(ledger.ok());
+    for (const auto& id : delivered_before) EXPECT_TRUE((*ledger)->record(id).ok());
+    parts.ledger = std::move(ledger).value();
+    loop = std::make_unique<DeliveryLoop>(std::move(parts), sink);
+  }
+  ~Harness() { stop(); }
+
+  void start() {
+    thread = std::jthread([this](std::stop_token stop) { loop->run(source, stop); });
+  }
+  void stop() {
+    thread.request_stop();
+    if (thread.joinable()) thread.join();
+  }
+  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return done();
+  }
+  bool wait_for_event(const std::string& e) {
+    return wait_for([&] { return events.index_of(e) >= 0; });
+  }
+};
+
+DeliveryOutcome delivered(const Message&) { return Delivered{"written"}; }
+
+TEST(DeliveryLoop, DeliversThenLedgerThenReceiptThenCommits) {
+  Harness h(delivered);
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)")) << testing::PrintToString(h.events.all());
+  const long deliver = h.events.index_of("deliver m1");
+  const long receipt = h.events.index_of("receipt delivered m1");
+  ASSERT_GE(deliver, 0);
+  ASSERT_GE(receipt, 0);
+  EXPECT_LT(deliver, receipt);
+  EXPECT_LT(receipt, h.events.first_starting_with("commit"));
+  EXPECT_EQ(h.events.count_starting_with("commit"), 1u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m1"), 1u);
+
+  // The adapter saw the opened body and the routing facts from the signed headers.
+  const auto seen = h.adapter->seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, "<nachricht id=\"m1\"/>");
+  EXPECT_EQ(seen[0].route, "geburten");
+  EXPECT_EQ(seen[0].traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(seen[0].recipient, "psw:02");
+  EXPECT_EQ(seen[0].attempt, 1);
+}
+
+TEST(DeliveryLoop, AMessageInTheLedgerIsNotDeliveredAgainButCommitted) {
+  Harness h(delivered, {"m1"});
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m1"), 0u);
+  ASSERT_GE(h.events.index_of("receipt delivered m1"), 0);
+  EXPECT_LT(h.events.index_of("receipt delivered m1"), h.events.first_starting_with("commit"));
+}
+
+TEST(DeliveryLoop, TheOffsetWaitsUntilTheReceiptIsStored) {
+  Harness h(delivered);
+  int refusals = 0;
+  h.sink.refuse = [&](const std::string& e) { return e == "receipt delivered m1" && refusals++ < 2; };
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)")) << testing::PrintToString(h.events.all());
+  // refused, refused, stored — and only then the commit.
+  EXPECT_EQ(h.events.count("receipt delivered m1 refused"), 2u);
+  ASSERT_GE(h.events.index_of("receipt delivered m1"), 0);
+  EXPECT_LT(h.events.index_of("receipt delivered m1"), h.events.first_starting_with("commit"));
+  EXPECT_EQ(h.events.count_starting_with("commit"), 1u);
+  EXPECT_EQ(h.events.count("deliver m1"), 1u) << "a receipt retry must not deliver again";
+}
+
+TEST(DeliveryLoop, StoppedWhileTheReceiptCannotBeStoredCommitsNothing) {
+  Harness h(delivered);
+  h.sink.refuse = [](const std::string& e) { return e.rfind("receipt delivered", 0) == 0; };
+  h.source.push(sealed_record("m1", 0));
+  h.source.push(sealed_record("m2", 1));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.count("receipt delivered m1 refused") >= 2; }))
+      << testing::PrintToString(h.events.all());
+  h.stop();
+  for (const auto& e : h.events.all()) EXPECT_EQ(e.rfind("commit", 0), std::string::npos) << e;
+  EXPECT_EQ(h.events.count("deliver m2"), 0u) << "the partition must not move past m1";
+}
+
+TEST(DeliveryLoop, ARejectIsDeadLetteredAndReceiptedBeforeTheCommit) {
+  Harness h([](const Message&) -> DeliveryOutcome { return Reject{Problem::make(ProblemKind::bad_request, "no")}; });
+  int refusals = 0;
+  h.sink.refuse = [&](const std::string& e) { return e == "dead letter m1" && refusals++ < 1; };
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.index_of("commit m1 (not in ledger)") >= 0; }))
+      << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("dead letter m1 refused"), 1u);
+  ASSERT_GE(h.events.index_of("dead letter m1"), 0);
+  EXPECT_LT(h.events.index_of("dead letter m1"), h.events.index_of("receipt rejected m1"));
+  EXPECT_LT(h.events.index_of("receipt rejected m1"), h.events.first_starting_with("commit"));
+  EXPECT_EQ(h.events.count_starting_with("commit"), 1u);
+}
+
+TEST(DeliveryLoop, RetriesUntilDeliveredAndCommitsOnce) {
+  std::atomic<int> calls{0};
+  Harness h([&](const Message&) -> DeliveryOutcome {
+    if (++calls < 3) return Retry{1ms, "target busy"};
+    return Delivered{"written"};
+  });
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m1"), 3u);
+  EXPECT_EQ(h.events.count("receipt failed m1"), 2u);
+  EXPECT_EQ(h.events.count("commit m1 (in ledger)"), 1u);
+  EXPECT_EQ(h.adapter->seen().back().attempt, 3);
+}
+
+TEST(DeliveryLoop, StoppedDuringRetriesCommitsNothing) {
+  Harness h([](const Message&) -> DeliveryOutcome { return Retry{10s, "target down"}; });
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("deliver m1"));
+  const auto asked = std::chrono::steady_clock::now();
+  h.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s) << "the backoff must end on stop";
+  for (const auto& e : h.events.all()) EXPECT_EQ(e.rfind("commit", 0), std::string::npos) << e;
+}
+
+TEST(DeliveryLoop, AnUnsignedRecordIsRejectedNotDelivered) {
+  Harness h(delivered);
+  ConsumedRecord forged = sealed_record("m1", 0);
+  std::erase_if(forged.env.headers, [](const auto& kv) { return kv.first == header::signature; });
+  h.source.push(forged);
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (not in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m1"), 0u);
+  EXPECT_GE(h.events.index_of("dead letter m1"), 0);
+}
+
+// The durable proof: after the loop is gone, a fresh ledger on the same file knows m1.
+TEST(DeliveryLoop, TheLedgerEntrySurvivesTheLoop) {
+  Harness h(delivered);
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)"));
+  h.stop();
+  h.loop.reset();  // closes the ledger (and its lock)
+  auto reopened = DeliveredLedger::open(h.ledger_file, std::chrono::hours(24));
+  ASSERT_TRUE(reopened.ok()) << reopened.problem().one_line();
+  EXPECT_TRUE((*reopened)->contains("m1"));
+}
+
+}  // namespace
+}  // namespace xoev
