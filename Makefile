@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, run the gateway on embedded Kafka
 #   make test   install what is missing, build, run every test
 BUILD   ?= build
+ASAN_BUILD ?= build-asan
+CCACHE  := $(shell command -v ccache)
 JOBS    ?= $(shell nproc)
 CONFIG  ?= config/gateway.yaml
 XOEVGATE = $(BUILD)/xoevgate
@@ -15,7 +17,7 @@ DEB_PACKAGES = cmake g++ make pkg-config curl \
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench keys clean
+.PHONY: deps build run test test-asan mutation bench keys clean
 
 # Idempotent and quiet when nothing is missing.
 deps:
@@ -42,6 +44,26 @@ run: build keys
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
+	@$(MAKE) --no-print-directory test-asan
+
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, at -O1
+# without debug info so the second build stays cheap (integration tests use build/).
+UNIT_TARGETS = $(sort $(patsubst tests/unit/%/,unit_%,$(dir $(wildcard tests/unit/*/*.cpp))))
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O1 -DXOEVGATE_SANITIZE=ON \
+	  $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)) >/dev/null
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target xoevgate $(UNIT_TARGETS)
+	@cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j 1 --timeout 900 -E '^integration[.]'
+
+# Plants each mutant of tests/mutation/mutants.py in a scratch copy, runs the tests
+# meant to catch it, prints the table and `N/M mutants caught`.
+mutation: deps
+	@/usr/bin/python3 tests/mutation/run.py
 
 # Google Benchmark stages, then the load generator against `serve` on embedded Kafka.
 bench: build
@@ -49,4 +71,4 @@ bench: build
 	@/usr/bin/python3 bench/loadgen.py --spawn --binary $(XOEVGATE) --messages 5000 --concurrency 16
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-mutation
