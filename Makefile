@@ -48,12 +48,14 @@ test: build
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, at -O1
 # without debug info so the second build stays cheap (integration tests use build/).
+# Warnings are not errors there: instrumentation makes GCC's flow analysis report
+# false -Wmaybe-uninitialized in libstdc++; build/ is the warning gate.
 UNIT_TARGETS = $(sort $(patsubst tests/unit/%/,unit_%,$(dir $(wildcard tests/unit/*/*.cpp))))
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 $(ASAN_BUILD)/CMakeCache.txt:
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O1 -DXOEVGATE_SANITIZE=ON \
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O1 -DXOEVGATE_SANITIZE=ON -DXOEVGATE_WERROR=OFF \
 	  $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)) >/dev/null
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
