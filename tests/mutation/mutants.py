@@ -118,8 +118,8 @@ MUTANTS = [
          replacement="if (at < oldest) l->ids_[id] = at;",
          tests=r"^DeliveredLedger\.", description="reopening keeps the expired ids and drops the fresh ones"),
     dict(id="ledger-memory-only", file="gateway/delivery/delivered_ledger.cpp",
-         original="if (::write(fd_, line.data(), line.size())",
-         replacement="if (line.empty() && ::write(fd_, line.data(), line.size())",
+         original="::write(fd_, line.data(), line.size())",
+         replacement="(::write(fd_, line.data(), 0) + static_cast<ssize_t>(line.size()))",
          tests=r"^DeliveredLedger\.", description="record() never reaches the file"),
 
     # --- status store ------------------------------------------------------------------

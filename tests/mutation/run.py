@@ -179,6 +179,7 @@ def main():
             log(f"[stale]    {m['id']}: no test matches /{m['tests']}/")
             continue
         if m["tests"] not in baseline:
+            build(build_dir, sorted(targets))  # the restored tree, not the last mutant's binaries
             rc, failed, _, _ = run_tests(build_dir, m["tests"])
             baseline[m["tests"]] = failed if rc != 0 else []
         if baseline[m["tests"]]:
