@@ -3,7 +3,8 @@
   file         path from the repository root
   original     exact text that must occur exactly once in the file (else: stale)
   replacement  what the bug looks like
-  tests        ctest -R regex of the tests that should catch it (gtest names are Suite.Test)
+  tests        ctest -R regex of the tests that should catch it (gtest names are Suite.Test,
+               without the binary name: "^Router\\." not "unit_route")
   description  the bug in words
 The first seven are the ones issue 14 found uncaught."""
 
@@ -12,11 +13,11 @@ MUTANTS = [
     dict(id="delivery-commit-before-outcome", file="gateway/delivery/delivery_loop.cpp",
          original="    DeliveryOutcome outcome = adapter_->deliver(m);",
          replacement="    (void)consumer_->commit(record);\n    DeliveryOutcome outcome = adapter_->deliver(m);",
-         tests=r"unit_delivery|Delivery", description="offset committed before the adapter's outcome is known"),
+         tests=r"^Delivery|^Deliverer", description="offset committed before the adapter's outcome is known"),
     dict(id="delivery-ledger-never-written", file="gateway/delivery/delivery_loop.cpp",
          original="if (auto rec = ledger_->record(id); rec) break;",
          replacement="if (auto rec = ok_status(); rec) break;",
-         tests=r"unit_delivery|Delivery", description="delivered ids never written to the ledger"),
+         tests=r"^Delivery|^Deliverer", description="delivered ids never written to the ledger"),
     dict(id="glob-inner-star-eats-one", file="gateway/core/glob.cpp",
          original="      star = p++;\n      mark = t;",
          replacement="      star = p++;\n      mark = t++;",
@@ -180,13 +181,13 @@ MUTANTS = [
     dict(id="delivery-ledger-not-consulted", file="gateway/delivery/delivery_loop.cpp",
          original="if (ledger_->contains(id)) {",
          replacement="if (false && ledger_->contains(id)) {",
-         tests=r"unit_delivery|Delivery", description="a redelivered record reaches the target again"),
+         tests=r"^Delivery|^Deliverer", description="a redelivered record reaches the target again"),
     dict(id="delivery-one-attempt-too-many", file="gateway/delivery/delivery_loop.cpp",
          original="if (attempt >= destination_.adapter.max_attempts || too_old)",
          replacement="if (attempt > destination_.adapter.max_attempts || too_old)",
-         tests=r"unit_delivery|Delivery", description="max_attempts + 1 attempts before the dead letter"),
+         tests=r"^Delivery|^Deliverer", description="max_attempts + 1 attempts before the dead letter"),
     dict(id="delivery-reject-not-dead-lettered", file="gateway/delivery/delivery_loop.cpp",
          original="return finish(DeliveryStatus::rejected, no->problem.detail, true, attempt);",
          replacement="return finish(DeliveryStatus::rejected, no->problem.detail, false, attempt);",
-         tests=r"unit_delivery|Delivery", description="a message the target rejected is not dead-lettered"),
+         tests=r"^Delivery|^Deliverer", description="a message the target rejected is not dead-lettered"),
 ]
