@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, run the gateway on embedded Kafka
 #   make test   install what is missing, build, run every test
 BUILD   ?= build
+ASAN_BUILD ?= build-asan
+CCACHE  := $(shell command -v ccache)
 JOBS    ?= $(shell nproc)
 CONFIG  ?= config/gateway.yaml
 XOEVGATE = $(BUILD)/xoevgate
@@ -11,11 +13,12 @@ DEB_PACKAGES = cmake g++ make pkg-config curl \
   librdkafka-dev libboost-dev libssl-dev libxml2-dev \
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  libxml2-utils kcat python3-jwcrypto python3-confluent-kafka docker-compose
+  libxml2-utils kcat python3-jwcrypto python3-confluent-kafka docker-compose \
+  clang llvm libclang-rt-14-dev systemd
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench keys install clean
+.PHONY: deps build run test test-asan mutation fuzz bench keys install clean
 
 # Idempotent and quiet when nothing is missing.
 deps:
@@ -46,6 +49,33 @@ test: deps $(BUILD)/CMakeCache.txt
 	@cmake -S . -B $(BUILD) -DXOEVGATE_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
+	@$(MAKE) --no-print-directory test-asan
+
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, at -O1
+# without debug info so the second build stays cheap (integration tests use build/).
+# Warnings are not errors there: instrumentation makes GCC's flow analysis report
+# false -Wmaybe-uninitialized in libstdc++; build/ is the warning gate.
+UNIT_TARGETS = $(sort $(patsubst tests/unit/%/,unit_%,$(dir $(wildcard tests/unit/*/*.cpp))))
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O1 -DXOEVGATE_SANITIZE=ON -DXOEVGATE_WERROR=OFF \
+	  $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)) >/dev/null
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target xoevgate $(UNIT_TARGETS)
+	@cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j 1 --timeout 900 -E '^(integration|fuzz)[.]'
+
+# libFuzzer targets (tests/fuzz, built with clang): five minutes each. `make test`
+# runs each for a few seconds (ctest fuzz.smoke).
+fuzz: deps
+	@tests/fuzz/run.sh long
+
+# Plants each mutant of tests/mutation/mutants.py in a scratch copy, runs the tests
+# meant to catch it, prints the table and `N/M mutants caught`.
+mutation: deps
+	@/usr/bin/python3 tests/mutation/run.py
 
 # Google Benchmark stages, then the load generator against `serve` on embedded Kafka.
 bench: build
@@ -61,4 +91,4 @@ install: deps $(BUILD)/CMakeCache.txt
 	@cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-mutation

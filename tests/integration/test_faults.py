@@ -4,7 +4,8 @@ which counts deliveries per Idempotency-Key. Scenarios: kill -9 of the gateway, 
 of the deliverer, Kafka brokers down and up, the target answering 500 and timing out
 (then dead letters and a replay). After each: every acknowledged message (202, or 200
 for a resend) is delivered exactly once as the target sees it (by Idempotency-Key),
-nothing is lost, and a one-line summary is printed."""
+nothing is lost, no message is POSTed twice except in the one window a kill -9 of the
+deliverer explains, and a one-line summary is printed."""
 import json
 import signal
 import subprocess
@@ -21,11 +22,13 @@ PER_SCENARIO = 2000
 
 
 class Target:
-    """The Fachverfahren: counts POSTs per Idempotency-Key; can fail or hang on demand."""
+    """The Fachverfahren: records every POST it accepts per Idempotency-Key (body and the
+    deliverer's X-Xoev-Attempt); can fail or hang on demand."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.posts = {}
+        self.attempts = {}
         self.mode = "ok"
         target = self
 
@@ -33,6 +36,7 @@ class Target:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 key = self.headers.get("Idempotency-Key")
+                attempt = self.headers.get("X-Xoev-Attempt", "")
                 mode = target.mode
                 if mode == "hang":
                     time.sleep(3)
@@ -43,6 +47,7 @@ class Target:
                     return
                 with target.lock:
                     target.posts.setdefault(key, []).append(body)
+                    target.attempts.setdefault(key, []).append(attempt)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -58,6 +63,13 @@ class Target:
     def delivered(self):
         with self.lock:
             return {k: len(v) for k, v in self.posts.items()}
+
+    def redeliveries(self, keys):
+        """Repeats of a key that began a fresh handling of the record (attempt 1 again):
+        the deliverer forgot it had delivered. A repeat with a higher attempt is the
+        same handling retrying after it lost the 2xx (a timeout) and is no redelivery."""
+        with self.lock:
+            return {k: self.attempts[k][1:].count("1") for k in keys if self.attempts.get(k, [])[1:].count("1")}
 
 
 class Load:
@@ -99,20 +111,30 @@ class Load:
             t.join()
 
 
-def summary(name, load, target, check):
-    """One line per scenario. `duplicates` counts POSTs the target got more than once for
-    the same Idempotency-Key (the window between a 2xx and the ledger's fsync after a
-    kill -9); the target drops those by key, so it sees every message once."""
+def summary(name, load, target, check, explained_redeliveries=0):
+    """One line per scenario, and the exactly-once checks. `duplicates` counts POSTs the
+    target got more than once for the same Idempotency-Key; all of them carry that key,
+    so the target drops them and sees each message once. Of those, a `redelivery` starts
+    a new handling (X-Xoev-Attempt 1 again). The deliverer handles one record at a time
+    and makes its ledger entry durable before it commits the offset, so the only window
+    for a redelivery is a kill -9 between the target's 2xx and the ledger's fsync: at most
+    one message per kill of the deliverer. Any other redelivery means the ledger or the
+    commit order is broken."""
     delivered = target.delivered()
     acked = load.acked
     mine = {m: delivered[m] for m in acked if m in delivered}
     lost = [m for m in acked if m not in delivered]
     duplicates = sum(n - 1 for n in mine.values())
+    redelivered = target.redeliveries(mine)
+    redeliveries = sum(redelivered.values())
     print(f"scenario {name}: sent {load.sent}, acknowledged {len(acked)}, delivered {len(mine)}, "
-          f"duplicates {duplicates}, lost {len(lost)}", flush=True)
+          f"duplicates {duplicates} (redeliveries {redeliveries}), lost {len(lost)}", flush=True)
     check(not lost, f"{name}: no acknowledged message lost ({len(lost)} lost)")
     check(len(acked) == load.sent, f"{name}: every message eventually acknowledged ({len(acked)}/{load.sent})")
-    return duplicates
+    check(redeliveries <= explained_redeliveries,
+          f"{name}: each message delivered exactly once ({redeliveries} redeliveries, {explained_redeliveries} "
+          f"explained by a kill -9 of the deliverer; keys {sorted(redelivered)[:5]})")
+    return redeliveries
 
 
 def main():
@@ -140,11 +162,11 @@ def run(work, procs, check):
         return
     all_acked = set()
 
-    def settle(load, name):
+    def settle(load, name, deliverer_kills=0):
         ok = wait_until(lambda: all(m in target.delivered() for m in load.acked), 180, f"{name}: deliveries")
         check(ok, f"{name}: all acknowledged messages reach the target")
         all_acked.update(load.acked)
-        return summary(name, load, target, check)
+        return summary(name, load, target, check, explained_redeliveries=deliverer_kills)
 
     # 1. kill -9 the gateway mid-load, start it again.
     load = Load(port, PER_SCENARIO).start()
@@ -164,7 +186,7 @@ def run(work, procs, check):
     dl.wait()
     dl = start_deliver()
     load.join()
-    settle(load, "kill-deliverer")
+    settle(load, "kill-deliverer", deliverer_kills=1)
 
     # 3. Kafka brokers down and up while traffic flows.
     load = Load(port, PER_SCENARIO).start()
@@ -199,12 +221,17 @@ def run(work, procs, check):
     check(r.returncode == 0, f"dlq replay works ({r.stdout} {r.stderr})")
     settle(load, "target-500-and-timeouts")
 
-    # Exactly once as the target sees it: by Idempotency-Key every message once.
+    # Exactly once as the target sees it: deduplicated by Idempotency-Key, every
+    # acknowledged message once and nothing else; every repeat of a key is the same
+    # message (same bytes), so dropping it by key loses nothing; and across the whole
+    # run no more redeliveries than the one kill -9 of the deliverer explains.
     delivered = target.delivered()
     check(set(delivered) == all_acked, f"the target got exactly the acknowledged messages "
                                        f"({len(set(delivered) - all_acked)} unexpected, {len(all_acked - set(delivered))} missing)")
     bodies_ok = all(len(set(v)) == 1 for v in target.posts.values())
     check(bodies_ok, "every repeat of a key carried the same bytes")
+    redeliveries = sum(target.redeliveries(delivered).values())
+    check(redeliveries <= 1, f"whole run: at most one redelivery, from the deliverer's kill -9 ({redeliveries})")
 
 
 def json_lines(cfg):

@@ -25,3 +25,12 @@ TEST(Problem, JsonCarriesLocationAndErrors) {
   EXPECT_EQ(j["errors"][0]["element"], "/a/b");
   EXPECT_EQ(p.one_line(), "3:7: The body is not well-formed XML: bad");
 }
+
+// A retry can cure these (503), not those (4xx): senders act on the difference.
+TEST(Problem, OnlyWhatARetryCanCureIs503) {
+  EXPECT_EQ(Problem::make(ProblemKind::backlog_full, "x").http_status(), 503);
+  EXPECT_EQ(Problem::make(ProblemKind::broker_unavailable, "x").http_status(), 503);
+  EXPECT_EQ(Problem::make(ProblemKind::too_many_requests, "x").http_status(), 429);
+  EXPECT_EQ(Problem::make(ProblemKind::payload_too_large, "x").http_status(), 413);
+  EXPECT_EQ(Problem::make(ProblemKind::rejected, "x").http_status(), 422);
+}

@@ -1,11 +1,17 @@
 #include "adapters/outbound/file/file_adapter.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
 #include "tests/support/files.h"
 
 using namespace xoev;
@@ -20,6 +26,22 @@ DeliveredMessage message(std::string id, std::string body) {
   m.destination = "d";
   m.body = std::move(body);
   return m;
+}
+
+// Runs one delivery on a thread that dropped CAP_DAC_OVERRIDE and
+// CAP_DAC_READ_SEARCH from its effective set: Linux capabilities are per thread,
+// so root sees file permissions there and the rest of the process is untouched.
+DeliveryOutcome deliver_without_permission_override(OutboundAdapter& adapter, const DeliveredMessage& m) {
+  DeliveryOutcome out = Delivered{"capabilities could not be dropped"};  // fails the Retry checks
+  std::thread([&] {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    ASSERT_EQ(::syscall(SYS_capget, &header, data), 0) << std::strerror(errno);
+    for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) data[0].effective &= ~(1u << cap);
+    ASSERT_EQ(::syscall(SYS_capset, &header, data), 0) << std::strerror(errno);
+    out = adapter.deliver(m);
+  }).join();
+  return out;
 }
 
 }  // namespace
@@ -54,14 +76,36 @@ TEST(FileAdapter, SecondDeliveryOfSameIdDoesNotRewrite) {
 }
 
 TEST(FileAdapter, UnwritableDirectoryAsksForRetry) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions; covered by the fault test with a file in place of the directory";
   TempDir dir;
   fs::create_directories(dir.path);
   fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
   FileSettings c;
   c.directory = dir.path;
-  auto out = make_file_adapter(c)->deliver(message("m", "x"));
+  // Root would write anyway, so the delivery runs on a thread without the
+  // capabilities that override file permissions (CI runs as root).
+  auto out = deliver_without_permission_override(*make_file_adapter(c), message("m", "x"));
   ASSERT_TRUE(std::holds_alternative<Retry>(out));
+  EXPECT_NE(std::get<Retry>(out).reason.find(dir.path.string()), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir.path / "m.xml"));
+}
+
+// The target name is taken by a dangling symlink (or anything exists() does not
+// see): the adapter must not replace that entry, nor write through the link.
+TEST(FileAdapter, NeverReplacesAnEntryAtTheTargetName) {
+  TempDir dir;
+  const fs::path link = dir.path / "m.xml";
+  const fs::path pointee = dir.path / "elsewhere.xml";
+  fs::create_symlink(pointee, link);
+  AdapterSection c;
+  c.directory = dir.path;
+  auto out = make_file_adapter(c)->deliver(message("m", "x"));
+  ASSERT_TRUE(std::holds_alternative<Delivered>(out));
+  EXPECT_NE(std::get<Delivered>(out).detail.find("already present"), std::string::npos);
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link))) << "the entry at the target name was replaced";
+  EXPECT_EQ(fs::read_symlink(link), pointee);
+  EXPECT_FALSE(fs::exists(pointee)) << "the adapter wrote through the symlink";
+  for (const auto& e : fs::directory_iterator(dir.path))
+    EXPECT_NE(e.path().extension(), ".tmp") << "temporary file left behind: " << e.path();
 }
 
 TEST(FileAdapter, DirectoryThatIsAFileAsksForRetry) {

@@ -125,3 +125,55 @@ TEST(HttpAdapter, HmacMatchesKnownVector) {
   EXPECT_EQ(hmac_signature("Jefe", 0, "what do ya want for nothing?"),
             "t=0,v1=" + std::string("37f471929915ccd2cbbe79feb84ffcff4f2bb25e15fc41c2506687331ae179cc"));
 }
+
+// Every 5xx is the target's trouble, not the message's: a retry may cure it. Each
+// status is paired with the outcome a Fachverfahren owner expects, so a mapping
+// that only knows 503 (or treats 500 as a refusal) fails here.
+TEST(HttpAdapter, EachStatusMapsToItsOutcome) {
+  Target t;
+  auto a = adapter_for(t.url());
+  enum class Want { delivered, retry, reject };
+  const std::vector<std::pair<int, Want>> cases = {
+      {200, Want::delivered}, {201, Want::delivered}, {202, Want::delivered}, {204, Want::delivered},
+      {299, Want::delivered}, {500, Want::retry},     {501, Want::retry},     {502, Want::retry},
+      {504, Want::retry},     {599, Want::retry},     {408, Want::retry},     {429, Want::retry},
+      {300, Want::reject},    {400, Want::reject},    {401, Want::reject},    {403, Want::reject},
+      {404, Want::reject},    {409, Want::reject},    {413, Want::reject},    {499, Want::reject}};
+  for (const auto& [status, want] : cases) {
+    t.status = status;
+    const auto out = a->deliver(message());
+    switch (want) {
+      case Want::delivered:
+        EXPECT_TRUE(std::holds_alternative<Delivered>(out)) << "HTTP " << status << " should count as delivered";
+        break;
+      case Want::retry:
+        EXPECT_TRUE(std::holds_alternative<Retry>(out)) << "HTTP " << status << " should be retried";
+        if (const auto* r = std::get_if<Retry>(&out)) {
+          EXPECT_NE(r->reason.find("HTTP " + std::to_string(status)), std::string::npos) << r->reason;
+          EXPECT_EQ(r->after.count(), 0) << "no Retry-After header: the destination's backoff decides";
+        }
+        break;
+      case Want::reject:
+        EXPECT_TRUE(std::holds_alternative<Reject>(out)) << "HTTP " << status << " should be rejected";
+        if (const auto* r = std::get_if<Reject>(&out)) {
+          EXPECT_EQ(r->problem.kind, ProblemKind::rejected);
+        }
+        break;
+    }
+  }
+  EXPECT_EQ(t.seen.size(), cases.size()) << "one POST per delivery, the loop owns retries";
+}
+
+TEST(HttpAdapter, RetryAfterOnAServerErrorIsHonoured) {
+  Target t;
+  auto a = adapter_for(t.url());
+  t.status = 500;
+  t.retry_after = "3";
+  auto out = a->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Retry>(out));
+  EXPECT_EQ(std::get<Retry>(out).after, std::chrono::seconds(3));
+  t.retry_after = "soon";  // not delta-seconds: the destination's backoff decides
+  out = a->deliver(message());
+  ASSERT_TRUE(std::holds_alternative<Retry>(out));
+  EXPECT_EQ(std::get<Retry>(out).after.count(), 0);
+}

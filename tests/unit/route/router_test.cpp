@@ -104,3 +104,44 @@ TEST(Router, ExplainSaysWhyARouteDidNotMatch) {
   EXPECT_FALSE(candidates[0].matched);
   EXPECT_NE(candidates[0].mismatch.find("reader 'xyz:0002'"), std::string::npos);
 }
+
+// A tie seen earlier must not survive a later, better route: "one" and "two" tie,
+// then "three" beats both and alone decides. Order matters, so both orders.
+TEST(Router, BetterRouteClearsAnEarlierTie) {
+  Config c = two_destinations();
+  c.routes = {route("one", "xyz:*", "a"), route("two", "xyz:*", "b"), route("three", "xyz:00*", "a")};
+  auto d = Router(c).route(header("xyz:0002"));
+  ASSERT_TRUE(d.ok()) << d.problem().one_line();
+  EXPECT_EQ(d->route->name, "three");
+  EXPECT_EQ(d->destination->id, "a");
+
+  c.routes = {route("one", "xyz:*", "a"), route("two", "xyz:*", "b"), route("urgent", "*", "b")};
+  c.routes[2].priority = 5;
+  d = Router(c).route(header("xyz:0002"));
+  ASSERT_TRUE(d.ok()) << d.problem().one_line();
+  EXPECT_EQ(d->route->name, "urgent");
+}
+
+// A tie with the best so far counts only when it comes from a route as good as the
+// best: a weaker later route to another destination is no tie.
+TEST(Router, WeakerRouteToAnotherDestinationIsNoTie) {
+  Config c = two_destinations();
+  c.routes = {route("specific", "xyz:00*", "a"), route("broad", "xyz:*", "b")};
+  auto d = Router(c).route(header("xyz:0002"));
+  ASSERT_TRUE(d.ok()) << d.problem().one_line();
+  EXPECT_EQ(d->destination->id, "a");
+  c.routes = {route("urgent", "*", "a"), route("plain", "xyz:0002", "b")};
+  c.routes[0].priority = 1;
+  d = Router(c).route(header("xyz:0002"));
+  ASSERT_TRUE(d.ok()) << d.problem().one_line();
+  EXPECT_EQ(d->destination->id, "a");
+}
+
+// Equal best matches to the same destination are not ambiguous.
+TEST(Router, EqualMatchesToOneDestinationAreNoTie) {
+  Config c = two_destinations();
+  c.routes = {route("one", "xyz:*", "a"), route("two", "xyz:*", "a")};
+  auto d = Router(c).route(header("xyz:0002"));
+  ASSERT_TRUE(d.ok()) << d.problem().one_line();
+  EXPECT_EQ(d->destination->id, "a");
+}
