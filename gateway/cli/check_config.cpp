@@ -48,6 +48,8 @@ XOEVGATE_COMMAND("check-config", "check a configuration file and print every err
         }
         scope = xoev::PreflightScope::deliver(*destination);
       }
+      scope.snapshot = scope.gateway;  // check-config also compiles the schemas serve would
+      scope.environment = true;        // and reports an inbox it could not write now
       problems = xoev::preflight(config, scope);
     }
     for (const auto& p : problems) print(p, *file);

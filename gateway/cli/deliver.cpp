@@ -4,7 +4,9 @@
 #include "gateway/cli/command.h"
 #include "gateway/kafka/producer.h"
 #include "gateway/runtime/deliverer_pool.h"
+#include "gateway/preflight/preflight.h"
 #include "gateway/runtime/signal_waiter.h"
+#include "gateway/runtime/systemd_notify.h"
 
 namespace {
 
@@ -20,6 +22,9 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     const auto* d = c->destination(*destination);
     if (!d)
       return xoev::cli::fail(xoev::Problem::make(xoev::ProblemKind::usage, "no destination '" + *destination + "' in " + *config));
+    // What check-config --destination ID would refuse, refused here with FILE:LINE.
+    if (auto checked = xoev::preflight_status(*c, xoev::PreflightScope::deliver(d->id)); !checked)
+      return xoev::cli::fail(checked.problem());
     if (c->kafka.embedded())
       return xoev::cli::fail(xoev::Problem::make(
           xoev::ProblemKind::usage,
@@ -31,8 +36,11 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     if (!producer) return xoev::cli::fail(producer.problem());
     xoev::DelivererPool pool;
     if (auto s = pool.add(conn, *c, *d, **producer); !s) return xoev::cli::fail(s.problem());
+    if (auto s = xoev::systemd_notify_ready("delivering " + d->id); !s)
+      spdlog::warn("systemd notification: {}", s.problem().one_line());
     signals.wait();
     spdlog::info("deliverer '{}' shutting down", d->id);
+    (void)xoev::systemd_notify_stopping();
     pool.stop();
     (*producer)->close();  // after the loops: their last receipts are served first
     return 0;

@@ -9,6 +9,7 @@
 // nothing is missing.
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "gateway/cli/command.h"
 #include "gateway/config/config.h"
@@ -99,8 +100,31 @@ int run(const std::string& config_file) {
     for (const auto& p : d.encryption_keys) wanted.emplace_back(p, Role::encryption);
     for (const auto& p : d.adapter.decryption_keys) wanted.emplace_back(p, Role::encryption);
   }
-  for (const auto& [file, role] : wanted)
+  // Private halves first; a public file in another directory (keys/public/X.pub.jwk
+  // beside keys/private/X.jwk, as compose mounts them) is then derived from its private
+  // half instead of becoming a second, unrelated pair with the same kid.
+  std::map<std::string, fs::path> private_by_stem;
+  for (const auto& [file, role] : wanted) {
+    if (file.filename().string().ends_with(kPubSuffix)) continue;
     if (auto s = ensure(file.lexically_normal(), role); !s) return xoev::cli::fail(s.problem());
+    if (auto pair = pair_of(file)) private_by_stem.emplace(pair->stem, pair->private_file.lexically_normal());
+  }
+  for (const auto& [file, role] : wanted) {
+    if (!file.filename().string().ends_with(kPubSuffix)) continue;
+    auto pair = pair_of(file);
+    if (!pair) return xoev::cli::fail(pair.problem());
+    std::error_code ec;
+    const auto elsewhere = private_by_stem.find(pair->stem);
+    if (!fs::exists(pair->private_file, ec) && elsewhere != private_by_stem.end() && !fs::exists(file, ec)) {
+      auto key = xoev::crypto::load_jwk_file(elsewhere->second);
+      if (!key) return xoev::cli::fail(key.problem());
+      if (auto s = make_dir(file.parent_path()); !s) return xoev::cli::fail(s.problem());
+      if (auto s = xoev::crypto::write_jwk_file(file, *key, false); !s) return xoev::cli::fail(s.problem());
+      std::cout << "dev-keys: wrote " << file.string() << " (public half of " << elsewhere->second.string() << ")\n";
+      continue;
+    }
+    if (auto s = ensure(file.lexically_normal(), role); !s) return xoev::cli::fail(s.problem());
+  }
   return 0;
 }
 

@@ -33,8 +33,15 @@ class OutboundAdapterFactory {
   // Reads its own keys; every error goes to the reader with file:line. Never null.
   virtual std::shared_ptr<const AdapterSettings> parse(config_detail::YamlReader& reader, const YAML::Node& adapter) const = 0;
   // What check-config and start-up check beyond the structure: secrets readable and
-  // long enough, directories usable, certificates loadable. Appends problems; starts nothing.
+  // long enough, certificates loadable. Appends problems; starts nothing.
   virtual void check(const DestinationSection& destination, std::vector<Problem>& problems) const {
+    (void)destination;
+    (void)problems;
+  }
+  // The host as it is now (an inbox directory writable): check-config reports it; a
+  // running deliverer does not refuse to start for it but retries, then dead-letters,
+  // because a mount may come back.
+  virtual void check_environment(const DestinationSection& destination, std::vector<Problem>& problems) const {
     (void)destination;
     (void)problems;
   }

@@ -49,7 +49,14 @@ void YamlReader::only_keys(const YAML::Node& map, const std::vector<std::string>
   }
 }
 
-void YamlReader::no_duplicate_keys(const YAML::Node& node) {
+void YamlReader::no_duplicate_keys(const YAML::Node& node, int depth) {
+  // An alias may contain itself (`a: &a [*a]`, found by the config fuzzer): bound the
+  // walk instead of following it until the stack runs out.
+  constexpr int kMaxDepth = 64;
+  if (depth > kMaxDepth) {
+    error(node, "nested deeper than " + std::to_string(kMaxDepth) + " levels (or an alias refers to itself)");
+    return;
+  }
   if (node.IsMap()) {
     std::map<std::string, int> first_line;
     for (const auto& kv : node) {
@@ -58,10 +65,10 @@ void YamlReader::no_duplicate_keys(const YAML::Node& node) {
       if (auto [it, fresh] = first_line.emplace(key, line); !fresh)
         error(kv.first, "key '" + key + "' appears twice in this mapping (first on line " + std::to_string(it->second) +
                             "); only one can count");
-      no_duplicate_keys(kv.second);
+      no_duplicate_keys(kv.second, depth + 1);
     }
   } else if (node.IsSequence()) {
-    for (const auto& item : node) no_duplicate_keys(item);
+    for (const auto& item : node) no_duplicate_keys(item, depth + 1);
   }
 }
 

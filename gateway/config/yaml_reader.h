@@ -28,7 +28,7 @@ class YamlReader {
   void only_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& section);
   // yaml-cpp keeps both of `a: 1` / `a: 2` and answers the first: refuse them anywhere
   // in the tree, since the clerk meant one of them and we cannot know which.
-  void no_duplicate_keys(const YAML::Node& node);
+  void no_duplicate_keys(const YAML::Node& node, int depth = 0);
   bool is_map(const YAML::Node& n, const std::string& what);
 
   std::string str(const YAML::Node& parent, const char* key, const std::string& fallback, bool required = false);

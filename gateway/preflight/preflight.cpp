@@ -89,7 +89,10 @@ void check_destination(const DestinationSection& d, const PreflightScope& scope,
   if (!scope.delivers(d.id)) return;
 
   const auto* factory = outbound_registry::find(d.adapter.type);
-  if (factory && d.adapter.settings) factory->check(d, out);
+  if (factory && d.adapter.settings) {
+    factory->check(d, out);
+    if (scope.environment) factory->check_environment(d, out);
+  }
 
   auto decryption = crypto::load_key_ring(d.adapter.decryption_keys);
   if (!decryption) {
@@ -127,12 +130,16 @@ void check_destination(const DestinationSection& d, const PreflightScope& scope,
 
 PreflightScope PreflightScope::serve(const Config& config) {
   PreflightScope s;
+  s.snapshot = false;  // serve builds its snapshot right after, with the same checks
+  s.environment = false;
   for (const auto& d : config.destinations)
     if (d.adapter.in_process) s.deliverers.push_back(d.id);
   return s;
 }
 
-PreflightScope PreflightScope::deliver(const std::string& destination) { return {false, false, {destination}}; }
+PreflightScope PreflightScope::deliver(const std::string& destination) {
+  return {false, false, {destination}, false, false};
+}
 
 bool PreflightScope::delivers(const std::string& destination) const {
   return all_deliverers || std::find(deliverers.begin(), deliverers.end(), destination) != deliverers.end();
@@ -143,11 +150,21 @@ std::vector<Problem> preflight(const Config& config, const PreflightScope& scope
   const Keys keys = check_gateway_keys(config, scope, out);
   for (const auto& d : config.destinations)
     if (scope.gateway || scope.delivers(d.id)) check_destination(d, scope, keys, out);
-  if (scope.gateway && out.empty()) {
+  if (scope.gateway && scope.snapshot && out.empty()) {
     // Schemas, XPaths, inbound adapters: exactly what serve builds.
     if (auto snapshot = GatewaySnapshot::build(config); !snapshot) out.push_back(snapshot.problem());
   }
   return out;
+}
+
+Status preflight_status(const Config& config, const PreflightScope& scope) {
+  auto problems = preflight(config, scope);
+  if (problems.empty()) return ok_status();
+  Problem first = problems.front();
+  if (problems.size() > 1)
+    first.detail += " (and " + std::to_string(problems.size() - 1) + " more; run `xoevgate check-config " +
+                    config.file.string() + "`)";
+  return first;
 }
 
 }  // namespace xoev

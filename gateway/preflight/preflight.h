@@ -18,8 +18,10 @@ struct PreflightScope {
   bool gateway = true;                     // serve: signing key, encryption keys, schemas
   bool all_deliverers = false;             // check-config: every destination's adapter
   std::vector<std::string> deliverers;     // these destinations' adapters run here
+  bool snapshot = true;                    // also compile schemas and XPaths (serve does that itself)
+  bool environment = true;                 // also the host as it is now (inbox writable): check-config only
 
-  static PreflightScope everything() { return {true, true, {}}; }
+  static PreflightScope everything() { return {true, true, {}, true, true}; }
   static PreflightScope serve(const Config& config);            // the gateway + its in_process adapters
   static PreflightScope deliver(const std::string& destination);
   bool delivers(const std::string& destination) const;
@@ -27,5 +29,8 @@ struct PreflightScope {
 
 // Every problem found, each with the config's FILE:LINE where one is known.
 std::vector<Problem> preflight(const Config& config, const PreflightScope& scope);
+// For serve and deliver at start and on reload: the first problem, saying how many
+// more there are and that check-config lists them all.
+Status preflight_status(const Config& config, const PreflightScope& scope);
 
 }  // namespace xoev

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gateway/api/gateway_api.h"
+#include "gateway/preflight/preflight.h"
 #include "gateway/delivery/delivery_loop.h"
 #include "gateway/kafka/topic_names.h"
 
@@ -21,6 +22,8 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   if (!config) return config.problem();
   if (listen_override) config->gateway.listen = *listen_override;
 
+  // What check-config --serve would refuse, refused here with the same FILE:LINE.
+  if (auto checked = preflight_status(*config, PreflightScope::serve(*config)); !checked) return checked.problem();
   auto snapshot = GatewaySnapshot::build(*config);
   if (!snapshot) return snapshot.problem();
   rt->snapshots_ = std::make_unique<SnapshotHolder>(std::move(snapshot).value());
@@ -75,7 +78,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   http::HttpServer::Options opts;
   opts.listen = config->gateway.listen;
   opts.threads = config->gateway.threads;
-  opts.max_body_bytes = config->gateway.max_message_bytes;
+  opts.max_body_bytes = config->max_body_bytes();
+  if (opts.max_body_bytes < config->gateway.max_message_bytes)
+    spdlog::warn("gateway.max_message_bytes is {} but one Kafka record carries at most {} bytes of XML once sealed "
+                 "(message.max.bytes {}); larger bodies get 413 with that limit. Raise message.max.bytes on the brokers "
+                 "and in kafka.properties to accept more.",
+                 config->gateway.max_message_bytes, opts.max_body_bytes,
+                 config->kafka.properties.count("message.max.bytes") ? config->kafka.properties.at("message.max.bytes")
+                                                                      : std::string("1000000"));
   GatewayRuntime* self = rt.get();
   auto server = http::HttpServer::start(
       opts, make_gateway_api({*rt->pipeline_, rt->status_, [self] { return self->readiness(); },
@@ -143,6 +153,10 @@ Status GatewayRuntime::reload() {
     if (!was || was->topic != d.topic || was->adapter.in_process != d.adapter.in_process)
       spdlog::warn("reload: destination '{}' is new or changed topic/in_process; its deliverer starts after a restart",
                    d.id);
+  }
+  if (auto checked = preflight_status(*config, PreflightScope::serve(*config)); !checked) {
+    ++reload_failures_;
+    return checked.problem();
   }
   auto snapshot = GatewaySnapshot::build(std::move(config).value());
   if (!snapshot) {

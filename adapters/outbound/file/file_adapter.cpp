@@ -16,7 +16,7 @@ std::string safe(const std::string& v) {
   std::string out = v;
   for (char& c : out)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) c = '_';
-  if (out.empty() || out == "." || out == "..") out = "_";
+  if (out.empty() || out == "." || out == "..") out.assign(1, '_');
   return out;
 }
 

@@ -28,7 +28,7 @@ class FileAdapterFactory final : public OutboundAdapterFactory {
     return s;
   }
 
-  void check(const DestinationSection& d, std::vector<Problem>& problems) const override {
+  void check_environment(const DestinationSection& d, std::vector<Problem>& problems) const override {
     const auto& s = d.adapter.as<FileSettings>();
     if (const auto why = unusable_directory(s.directory); !why.empty())
       problems.push_back(Problem::make(ProblemKind::config_invalid,

@@ -21,7 +21,7 @@ class XtaAdapterFactory final : public OutboundAdapterFactory {
     return s;
   }
 
-  void check(const DestinationSection& d, std::vector<Problem>& problems) const override {
+  void check_environment(const DestinationSection& d, std::vector<Problem>& problems) const override {
     const auto& s = d.adapter.as<XtaSettings>();
     if (const auto why = unusable_directory(s.directory); !why.empty())
       problems.push_back(Problem::make(ProblemKind::config_invalid,

@@ -240,3 +240,38 @@ TEST(ConfigCheck, MissingKeyFilesAreReportedForTheRoleThatNeedsThem) {
   const auto serve = preflight(c, PreflightScope::serve(c));
   for (const auto& p : serve) ADD_FAILURE() << p.one_line();
 }
+
+TEST(ConfigCheck, DurationsKeepTheirUnits) {
+  Fixture f;
+  const auto file = f.dir.path / "gateway.yaml";
+  test::write_file(file, replaced(kValid, "      in_process: true\n",
+                                  "      in_process: true\n      max_backoff: 5m\n      initial_backoff: 250ms\n"
+                                  "      max_age: 2h\n      dedupe_window: 30d\n"));
+  Config c;
+  auto problems = read_config(file, c);
+  ASSERT_TRUE(problems.empty()) << problems.front().one_line();
+  const auto& a = c.destinations[0].adapter;
+  EXPECT_EQ(a.max_backoff, std::chrono::minutes(5));
+  EXPECT_EQ(a.initial_backoff, std::chrono::milliseconds(250));
+  EXPECT_EQ(a.max_age, std::chrono::hours(2));
+  EXPECT_EQ(a.dedupe_window, std::chrono::hours(24 * 30));
+}
+
+TEST(ConfigCheck, AnInboxThatIsAFileIsReportedButDoesNotStopADeliverer) {
+  Fixture f;
+  test::write_file(f.dir.path / "inbox", "a file where the inbox should be");
+  auto p = f.check(kValid);
+  EXPECT_EQ(line_of(find(p, "is not a directory")), 12);
+  // A running deliverer retries and dead-letters instead (the mount may come back).
+  const auto file = f.dir.path / "gateway.yaml";
+  Config c;
+  ASSERT_TRUE(read_config(file, c).empty());
+  for (const auto& q : preflight(c, PreflightScope::deliver("standesamt"))) ADD_FAILURE() << q.one_line();
+}
+
+TEST(ConfigCheck, AnAliasThatContainsItselfIsAnErrorNotACrash) {
+  // Found by the config fuzzer (tests/fuzz/corpus/config/self_alias.yaml).
+  Fixture f;
+  auto p = f.check(kValid + "x: &a [*a]\n");
+  EXPECT_NE(find(p, "alias refers to itself"), nullptr);
+}

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "adapters/outbound/file/file_settings.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/jwk.h"
 #include "gateway/ingest/gateway_snapshot.h"
@@ -46,7 +47,9 @@ inline Config one_destination_config(const std::filesystem::path& dir) {
   d.topic = "xoev.standesamt";
   d.encryption_keys = {dir / "d.pub.jwk"};
   d.adapter.type = "file";
-  d.adapter.directory = dir / "inbox";
+  auto inbox = std::make_shared<FileSettings>();
+  inbox->directory = dir / "inbox";
+  d.adapter.settings = inbox;
   d.adapter.decryption_keys = {dir / "d.jwk"};
   c.destinations = {d};
   RouteSection r;

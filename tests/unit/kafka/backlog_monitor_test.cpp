@@ -17,6 +17,22 @@ using test::produce_sync;
 constexpr size_t kRecordBytes = 10'000;
 constexpr size_t kOverhead = BacklogMonitor::record_overhead_bytes;
 
+TEST(BacklogMonitor, ARecordThatExactlyFillsTheBudgetIsAdmitted) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("backlog-edge");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 1));
+  auto producer = Producer::create((*cluster)->connection(), "test", 20s);
+  ASSERT_TRUE(producer);
+  BacklogMonitor monitor((*cluster)->connection(), {{topic, test::unique_name("g")}}, 2 * (kRecordBytes + kOverhead), 1h);
+  ASSERT_TRUE(monitor.refresh_now());
+  auto d = produce_sync(**producer, envelope(topic, "k", std::string(kRecordBytes, 'x')));
+  ASSERT_TRUE(d);
+  monitor.record_produced(topic, d->partition, d->offset, kRecordBytes);
+  EXPECT_TRUE(monitor.admits(topic, kRecordBytes)) << "the second record fills the budget exactly";
+  EXPECT_FALSE(monitor.admits(topic, kRecordBytes + 1));
+}
+
 TEST(BacklogMonitor, UndeliveredBytesRiseOnProduceAndFallAfterTheGroupCommits) {
   auto cluster = EmbeddedCluster::start(3, 2);
   ASSERT_TRUE(cluster);

@@ -96,7 +96,7 @@ TEST(FileAdapter, NeverReplacesAnEntryAtTheTargetName) {
   const fs::path link = dir.path / "m.xml";
   const fs::path pointee = dir.path / "elsewhere.xml";
   fs::create_symlink(pointee, link);
-  AdapterSection c;
+  FileSettings c;
   c.directory = dir.path;
   auto out = make_file_adapter(c)->deliver(message("m", "x"));
   ASSERT_TRUE(std::holds_alternative<Delivered>(out));
