@@ -14,9 +14,9 @@ bool is_xml_media_type(std::string_view ct) {
   return t.rfind("application/", 0) == 0 && t.size() > 16 && t.compare(t.size() - 4, 4, "+xml") == 0;
 }
 
-http::Router make_gateway_api(GatewayApiDeps deps) {
+http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   auto d = std::make_shared<GatewayApiDeps>(std::move(deps));
-  http::Router router;
+  http::PathRouter router;
 
   router.add("POST", "/v1/messages", [d](http::HttpRequest&& req, http::Responder respond) {
     if (req.path != "/v1/messages")

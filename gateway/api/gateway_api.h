@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "gateway/http/router.h"
+#include "gateway/http/path_router.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/status/status_store.h"
 
@@ -18,7 +18,7 @@ struct GatewayApiDeps {
   std::function<std::string()> metrics;   // Prometheus text exposition
 };
 
-http::Router make_gateway_api(GatewayApiDeps deps);
+http::PathRouter make_gateway_api(GatewayApiDeps deps);
 
 // application/xml, text/xml and application/*+xml, with or without parameters.
 bool is_xml_media_type(std::string_view content_type);

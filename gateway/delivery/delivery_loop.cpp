@@ -10,6 +10,7 @@
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/key_file.h"
 #include "gateway/kafka/consumer_service.h"
+#include "gateway/kafka/message_record.h"
 #include "gateway/kafka/topic_names.h"
 
 namespace xoev {
@@ -78,7 +79,7 @@ bool DeliveryLoop::dead_letter(const ConsumedRecord& record, const std::string& 
   env.set(header::dlq_attempts, std::to_string(attempts));
   auto done = std::make_shared<std::promise<Status>>();
   auto result = done->get_future();
-  sink_.produce(std::move(env), [done](Result<Delivery> d) { done->set_value(d ? ok_status() : Status(d.problem())); });
+  sink_.produce(std::move(env), [done](Result<BrokerAck> d) { done->set_value(d ? ok_status() : Status(d.problem())); });
   const Status s = result.get();
   if (!s) spdlog::error("dead letter for {} not stored: {}", record.env.key, s.problem().detail);
   return s.ok();
@@ -109,10 +110,10 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   const std::string id = record.env.get(header::message_id).empty() ? record.env.key : record.env.get(header::message_id);
   // Every receipt carries the steps before it, starting with the acceptance time
   // from the signed header, so the newest receipt alone is the whole status.
-  std::vector<std::pair<DeliveryStatus, std::string>> so_far;
+  std::vector<std::pair<ReceiptStatus, std::string>> so_far;
   if (const auto accepted = record.env.get(header::accepted_at); !accepted.empty())
-    so_far.emplace_back(DeliveryStatus::accepted, accepted);
-  auto receipt = [&](DeliveryStatus s, std::string detail) {
+    so_far.emplace_back(ReceiptStatus::accepted, accepted);
+  auto receipt = [&](ReceiptStatus s, std::string detail) {
     Receipt r;
     r.message_id = id;
     r.destination = destination_.id;
@@ -126,7 +127,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   };
   // Outcome durable first (dead letter where needed, then the receipt), then the
   // offset. Nothing is committed past an outcome that is not stored.
-  auto finish = [&](DeliveryStatus s, const std::string& detail, bool to_dlq, int attempts) {
+  auto finish = [&](ReceiptStatus s, const std::string& detail, bool to_dlq, int attempts) {
     if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts); }))
       return Handled::stopped;
     const Receipt outcome = receipt(s, detail);  // built once: retries repeat the same receipt
@@ -140,26 +141,19 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   if (ledger_->contains(id)) {
     ++counters_.duplicates;
     spdlog::info("message {} for '{}' was delivered before; not delivering again", id, destination_.id);
-    return finish(DeliveryStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
+    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
   }
   auto opened = crypto::open(record.env, trusted_, decryption_);
   if (!opened) {
     ++counters_.rejected;
     spdlog::error("message {} for '{}' rejected: {}", id, destination_.id, opened.problem().detail);
-    return finish(DeliveryStatus::rejected, opened.problem().detail, true, 0);
+    return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0);
   }
-  Message m;
+  Message m = from_record(record.env);  // verified headers: open() checked the signature
   m.message_id = id;
   m.destination = destination_.id;
-  m.message_type = record.env.get(header::message_type);
-  m.standard = record.env.get(header::standard);
-  m.sender = record.env.get(header::sender);
-  m.recipient = record.env.get(header::recipient);
-  m.accepted_at = record.env.get(header::accepted_at);
-  m.route = record.env.get(header::route);
-  m.traceparent = record.env.get(header::traceparent);
   m.body = std::move(opened).value();
-  receipts_.publish(receipt(DeliveryStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
+  receipts_.publish(receipt(ReceiptStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
 
   const auto first_try = std::chrono::steady_clock::now();
   for (int attempt = 1; !stop.stop_requested(); ++attempt) {
@@ -174,11 +168,11 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
             return rec.ok();
           }))
         return Handled::stopped;
-      return finish(DeliveryStatus::delivered, ok->detail, false, attempt);
+      return finish(ReceiptStatus::delivered, ok->detail, false, attempt);
     }
     if (auto* no = std::get_if<Reject>(&outcome)) {
       ++counters_.rejected;
-      return finish(DeliveryStatus::rejected, no->problem.detail, true, attempt);
+      return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt);
     }
     const auto& retry = std::get<Retry>(outcome);
     // Age counts from acceptance (the record's CreateTime), not from this process's first try.
@@ -189,11 +183,11 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     if (attempt >= destination_.adapter.max_attempts || too_old) {
       ++counters_.dead_lettered;
       spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
-      return finish(DeliveryStatus::dead_lettered, retry.reason, true, attempt);
+      return finish(ReceiptStatus::dead_lettered, retry.reason, true, attempt);
     }
     ++counters_.retried;
     // Informational: the offset does not wait for it (the final outcome's receipt is awaited).
-    if (!publish_and_wait(receipt(DeliveryStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason)))
+    if (!publish_and_wait(receipt(ReceiptStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason)))
       spdlog::warn("receipt 'failed' of {} not stored; the final receipt will carry the history", id);
     const auto wait = retry.after.count() > 0 ? retry.after : backoff(attempt);
     spdlog::warn("message {} for '{}': attempt {} failed ({}), retrying in {} ms", id, destination_.id, attempt,

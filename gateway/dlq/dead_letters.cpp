@@ -85,7 +85,7 @@ Result<size_t> replay_dead_letters(const KafkaConnection& connection, const Dest
     std::erase_if(env.headers, [](const auto& h) { return h.first.rfind("xoev-dlq-", 0) == 0; });
     auto done = std::make_shared<std::promise<Status>>();
     acks.push_back(done->get_future());
-    (*producer)->produce(std::move(env), [done](Result<Delivery> r) { done->set_value(r ? ok_status() : Status(r.problem())); });
+    (*producer)->produce(std::move(env), [done](Result<BrokerAck> r) { done->set_value(r ? ok_status() : Status(r.problem())); });
   }
   size_t replayed = 0;
   std::optional<Problem> first_error;

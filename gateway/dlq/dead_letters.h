@@ -21,11 +21,11 @@ struct DeadLetter {
   std::string message_id;
   std::string reason;
   int attempts = 0;
-  std::optional<DeliveryStatus> current;  // from xoev.receipts; nullopt if unknown
+  std::optional<ReceiptStatus> current;  // from xoev.receipts; nullopt if unknown
 
   // Replay only what is still undelivered: a replayed and then delivered message
   // stays in the DLQ topic (Kafka is append-only) but is not sent again.
-  bool pending() const { return !current || *current == DeliveryStatus::dead_lettered || *current == DeliveryStatus::rejected; }
+  bool pending() const { return !current || *current == ReceiptStatus::dead_lettered || *current == ReceiptStatus::rejected; }
   nlohmann::json to_json() const;
 };
 

@@ -5,6 +5,7 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/crypto/envelope_seal.h"
+#include "gateway/kafka/message_record.h"
 
 namespace xoev {
 namespace {
@@ -67,22 +68,21 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
                                     " undelivered bytes waiting; the embedded Kafka cluster would drop older records. Retry later."));
   }
 
-  Envelope env;
-  env.topic = dest.topic;
-  env.key = h.message_id;
+  // The validated header becomes the one message type, and that becomes the record.
   const std::string accepted_at = rfc3339_now();
-  env.set(header::message_id, h.message_id);
-  env.set(header::message_type, h.message_type.display());
-  env.set(header::standard, h.standard);
-  env.set(header::sender, h.author);
-  env.set(header::recipient, h.reader);
-  env.set(header::destination, dest.id);
-  env.set(header::accepted_at, accepted_at);
-  env.set(header::content_type, "application/xml");
-  env.set(header::traceparent, make_traceparent(traceparent));
-  env.set(header::route, decision->route->name);
   const size_t plain_bytes = body.size();
-  env.value = std::move(body);
+  Message message;
+  message.message_id = h.message_id;
+  message.destination = dest.id;
+  message.message_type = h.message_type.display();
+  message.standard = h.standard;
+  message.sender = h.author;
+  message.recipient = h.reader;
+  message.accepted_at = accepted_at;
+  message.route = decision->route->name;
+  message.traceparent = make_traceparent(traceparent);
+  message.body = std::move(body);
+  Envelope env = to_record(std::move(message), dest.topic);
   if (auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key()); !sealed) {
     spdlog::error("cannot seal message {} for {}: {}", h.message_id, dest.id, sealed.problem().one_line());
     return finish(h.message_id, Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
@@ -93,7 +93,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   Receipt receipt;
   receipt.message_id = h.message_id;
   receipt.destination = dest.id;
-  receipt.status = DeliveryStatus::accepted;
+  receipt.status = ReceiptStatus::accepted;
   receipt.at = accepted_at;
   receipt.detail = "accepted for " + dest.id + " (" + std::to_string(plain_bytes) + " bytes)";
   receipt.standard = h.standard;
@@ -102,7 +102,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;
-  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<Delivery> d) mutable {
+  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<BrokerAck> d) mutable {
     if (!d) {
       ++counters_.broker_failures;
       spdlog::warn("message {} not acknowledged by Kafka: {}", receipt.message_id, d.problem().detail);

@@ -12,7 +12,7 @@ namespace xoev {
 namespace {
 
 // Runs the user's callback; nothing it throws may unwind into librdkafka's frames.
-void run_callback(DeliveryCallback& cb, Result<Delivery> result) {
+void run_callback(AckCallback& cb, Result<BrokerAck> result) {
   try {
     cb(std::move(result));
   } catch (const std::exception& e) {
@@ -24,13 +24,13 @@ void run_callback(DeliveryCallback& cb, Result<Delivery> result) {
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   // The per-message opaque is the heap-allocated callback handed over in produce().
-  std::unique_ptr<DeliveryCallback> cb(static_cast<DeliveryCallback*>(msg->_private));
+  std::unique_ptr<AckCallback> cb(static_cast<AckCallback*>(msg->_private));
   if (!cb) return;
   if (msg->err) {
     run_callback(*cb, kafka_problem(ProblemKind::broker_unavailable, "kafka delivery failed", msg->err));
     return;
   }
-  run_callback(*cb, Delivery{msg->partition, msg->offset});
+  run_callback(*cb, BrokerAck{msg->partition, msg->offset});
 }
 
 }  // namespace
@@ -92,9 +92,9 @@ void Producer::close() {
   rd_kafka_poll(rk_.get(), 0);
 }
 
-void Producer::produce(Envelope env, DeliveryCallback cb) {
+void Producer::produce(Envelope env, AckCallback cb) {
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  auto opaque = std::make_unique<DeliveryCallback>(std::move(cb));
+  auto opaque = std::make_unique<AckCallback>(std::move(cb));
   {
     std::shared_lock lock(refuse_mu_);
     if (refuse_) {

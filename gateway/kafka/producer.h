@@ -37,7 +37,7 @@ class Producer final : public RecordSink {
 
   // Topic, key, value and headers come from `env`. Never blocks: a full queue or any
   // other refusal calls `cb` at once with Problem broker_unavailable.
-  void produce(Envelope env, DeliveryCallback cb) override;
+  void produce(Envelope env, AckCallback cb) override;
 
   // Waits until every record produced so far has its delivery report.
   Status flush(std::chrono::milliseconds timeout);

@@ -10,21 +10,21 @@
 
 namespace xoev {
 
-struct Delivery {
+struct BrokerAck {
   int32_t partition = -1;
   int64_t offset = -1;
 };
 
 // Called exactly once per produce(), on any thread; must not block for long (it runs
 // on the poll thread that serves every other delivery report too).
-using DeliveryCallback = std::function<void(Result<Delivery>)>;
+using AckCallback = std::function<void(Result<BrokerAck>)>;
 
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
   // Topic, key, value and headers come from `env`. Never blocks; ends in exactly one
   // call of `cb`: the broker's acknowledgement, or a Problem (broker_unavailable).
-  virtual void produce(Envelope env, DeliveryCallback cb) = 0;
+  virtual void produce(Envelope env, AckCallback cb) = 0;
 };
 
 }  // namespace xoev

@@ -4,37 +4,37 @@
 
 namespace xoev {
 
-std::string_view to_string(DeliveryStatus s) {
+std::string_view to_string(ReceiptStatus s) {
   switch (s) {
-    case DeliveryStatus::accepted: return "accepted";
-    case DeliveryStatus::forwarded: return "forwarded";
-    case DeliveryStatus::failed: return "failed";
-    case DeliveryStatus::delivered: return "delivered";
-    case DeliveryStatus::rejected: return "rejected";
-    case DeliveryStatus::dead_lettered: return "dead-lettered";
+    case ReceiptStatus::accepted: return "accepted";
+    case ReceiptStatus::forwarded: return "forwarded";
+    case ReceiptStatus::failed: return "failed";
+    case ReceiptStatus::delivered: return "delivered";
+    case ReceiptStatus::rejected: return "rejected";
+    case ReceiptStatus::dead_lettered: return "dead-lettered";
   }
   return "accepted";
 }
 
-std::optional<DeliveryStatus> parse_status(std::string_view s) {
-  for (auto st : {DeliveryStatus::accepted, DeliveryStatus::forwarded, DeliveryStatus::failed, DeliveryStatus::delivered,
-                  DeliveryStatus::rejected, DeliveryStatus::dead_lettered})
+std::optional<ReceiptStatus> parse_status(std::string_view s) {
+  for (auto st : {ReceiptStatus::accepted, ReceiptStatus::forwarded, ReceiptStatus::failed, ReceiptStatus::delivered,
+                  ReceiptStatus::rejected, ReceiptStatus::dead_lettered})
     if (to_string(st) == s) return st;
   return std::nullopt;
 }
 
-bool is_terminal(DeliveryStatus s) {
-  return s == DeliveryStatus::delivered || s == DeliveryStatus::rejected || s == DeliveryStatus::dead_lettered;
+bool is_terminal(ReceiptStatus s) {
+  return s == ReceiptStatus::delivered || s == ReceiptStatus::rejected || s == ReceiptStatus::dead_lettered;
 }
 
-int transport_status(DeliveryStatus s) {
+int transport_status(ReceiptStatus s) {
   switch (s) {
-    case DeliveryStatus::delivered: return 0;
-    case DeliveryStatus::accepted:
-    case DeliveryStatus::forwarded: return 1;
-    case DeliveryStatus::failed: return 2;
-    case DeliveryStatus::rejected:
-    case DeliveryStatus::dead_lettered: return 3;
+    case ReceiptStatus::delivered: return 0;
+    case ReceiptStatus::accepted:
+    case ReceiptStatus::forwarded: return 1;
+    case ReceiptStatus::failed: return 2;
+    case ReceiptStatus::rejected:
+    case ReceiptStatus::dead_lettered: return 3;
   }
   return 1;
 }

@@ -13,18 +13,18 @@
 
 namespace xoev {
 
-enum class DeliveryStatus { accepted, forwarded, failed, delivered, rejected, dead_lettered };
+enum class ReceiptStatus { accepted, forwarded, failed, delivered, rejected, dead_lettered };
 
-std::string_view to_string(DeliveryStatus s);
-std::optional<DeliveryStatus> parse_status(std::string_view s);
-bool is_terminal(DeliveryStatus s);
+std::string_view to_string(ReceiptStatus s);
+std::optional<ReceiptStatus> parse_status(std::string_view s);
+bool is_terminal(ReceiptStatus s);
 // XTA TransportReport-like status: 0 = delivered, 1 = in transit, 2 = warning (retrying), 3 = error.
-int transport_status(DeliveryStatus s);
+int transport_status(ReceiptStatus s);
 
 struct Receipt {
   std::string message_id;
   std::string destination;
-  DeliveryStatus status = DeliveryStatus::accepted;
+  ReceiptStatus status = ReceiptStatus::accepted;
   std::string at;      // RFC 3339
   std::string detail;  // human-readable; the reason for failed/rejected/dead-lettered
   // Only on "accepted": lets any instance repeat the original 202 answer for a resent id.
@@ -34,7 +34,7 @@ struct Receipt {
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.
-  std::vector<std::pair<DeliveryStatus, std::string>> history;
+  std::vector<std::pair<ReceiptStatus, std::string>> history;
 
   std::string to_json() const;
   static Result<Receipt> from_json(std::string_view json);

@@ -14,7 +14,7 @@ void ReceiptPublisher::publish(const Receipt& r, std::function<void(Status)> don
   env.set(header::content_type, "application/json");
   const std::string id = r.message_id;
   const std::string status(to_string(r.status));
-  sink_.produce(std::move(env), [id, status, done = std::move(done)](Result<Delivery> d) {
+  sink_.produce(std::move(env), [id, status, done = std::move(done)](Result<BrokerAck> d) {
     if (!d) spdlog::error("receipt {} for message {} not stored: {}", status, id, d.problem().one_line());
     if (done) done(d ? ok_status() : Status(d.problem()));
   });

@@ -9,11 +9,11 @@ namespace {
 
 // Later steps outrank earlier ones; among equal rank the later timestamp wins, so a
 // replayed dead letter that is then delivered shows "delivered".
-int rank(DeliveryStatus s) {
+int rank(ReceiptStatus s) {
   switch (s) {
-    case DeliveryStatus::accepted: return 0;
-    case DeliveryStatus::forwarded: return 1;
-    case DeliveryStatus::failed: return 2;
+    case ReceiptStatus::accepted: return 0;
+    case ReceiptStatus::forwarded: return 1;
+    case ReceiptStatus::failed: return 2;
     default: return 3;
   }
 }
@@ -90,8 +90,8 @@ size_t StatusStore::size() const {
   return by_id_.size();
 }
 
-std::vector<std::pair<DeliveryStatus, size_t>> StatusStore::counts() const {
-  std::map<DeliveryStatus, size_t> c;
+std::vector<std::pair<ReceiptStatus, size_t>> StatusStore::counts() const {
+  std::map<ReceiptStatus, size_t> c;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, m] : by_id_) ++c[m.status];

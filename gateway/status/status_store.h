@@ -22,9 +22,9 @@ struct MessageStatus {
   std::string destination;
   std::string standard;
   std::string message_type;
-  DeliveryStatus status = DeliveryStatus::accepted;
+  ReceiptStatus status = ReceiptStatus::accepted;
   std::string detail;
-  std::vector<std::pair<DeliveryStatus, std::string>> history;  // (status, at), ordered by time
+  std::vector<std::pair<ReceiptStatus, std::string>> history;  // (status, at), ordered by time
 
   nlohmann::json to_json() const;         // GET /v1/messages/{id}
   nlohmann::json accepted_answer() const;  // the 202 body, repeated as 200 for a resent id
@@ -41,7 +41,7 @@ class StatusStore {
   virtual std::optional<MessageStatus> get(const std::string& message_id) const;
   size_t size() const;
   // Counts per status, for /metrics.
-  std::vector<std::pair<DeliveryStatus, size_t>> counts() const;
+  std::vector<std::pair<ReceiptStatus, size_t>> counts() const;
 
  private:
   mutable std::mutex mu_;

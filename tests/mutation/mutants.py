@@ -187,8 +187,8 @@ MUTANTS = [
          replacement="if (attempt > destination_.adapter.max_attempts || too_old)",
          tests=r"^Delivery|^Deliverer", description="max_attempts + 1 attempts before the dead letter"),
     dict(id="delivery-reject-not-dead-lettered", file="gateway/delivery/delivery_loop.cpp",
-         original="return finish(DeliveryStatus::rejected, no->problem.detail, true, attempt);",
-         replacement="return finish(DeliveryStatus::rejected, no->problem.detail, false, attempt);",
+         original="return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt);",
+         replacement="return finish(ReceiptStatus::rejected, no->problem.detail, false, attempt);",
          tests=r"^Delivery|^Deliverer", description="a message the target rejected is not dead-lettered"),
 
     # --- extension registry, check-config and checked routing fields ---------------------

@@ -98,7 +98,7 @@ class FakeSink : public RecordSink {
   explicit FakeSink(Events& events) : events_(events) {}
   std::function<bool(const std::string& event)> refuse = [](const std::string&) { return false; };
 
-  void produce(Envelope env, DeliveryCallback cb) override {
+  void produce(Envelope env, AckCallback cb) override {
     std::string e;
     if (env.topic == names::kReceiptsTopic) {
       auto r = Receipt::from_json(env.value);
@@ -113,7 +113,7 @@ class FakeSink : public RecordSink {
       return cb(Problem::make(ProblemKind::broker_unavailable, "test: broker gone"));
     }
     events_.add(e);
-    cb(Delivery{0, next_offset_++});
+    cb(BrokerAck{0, next_offset_++});
   }
 
  private:

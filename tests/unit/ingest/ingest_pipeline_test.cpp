@@ -20,12 +20,12 @@ using namespace std::chrono_literals;
 // Receipts are acknowledged at once; message records wait for ack()/fail().
 class HeldSink : public RecordSink {
  public:
-  void produce(Envelope env, DeliveryCallback cb) override {
+  void produce(Envelope env, AckCallback cb) override {
     std::unique_lock lock(mu_);
     if (env.topic == names::kReceiptsTopic) {
       receipts_.push_back(std::move(env));
       lock.unlock();
-      return cb(Delivery{0, 0});
+      return cb(BrokerAck{0, 0});
     }
     held_.push_back({std::move(env), std::move(cb)});
   }
@@ -37,16 +37,16 @@ class HeldSink : public RecordSink {
     std::lock_guard lock(mu_);
     return receipts_.size();
   }
-  void ack(size_t i) { take(i)(Delivery{1, static_cast<int64_t>(i)}); }
+  void ack(size_t i) { take(i)(BrokerAck{1, static_cast<int64_t>(i)}); }
   void fail(size_t i) { take(i)(Problem::make(ProblemKind::broker_unavailable, "test: no ack")); }
 
  private:
-  DeliveryCallback take(size_t i) {
+  AckCallback take(size_t i) {
     std::lock_guard lock(mu_);
     return std::move(held_.at(i).second);
   }
   mutable std::mutex mu_;
-  std::vector<std::pair<Envelope, DeliveryCallback>> held_;
+  std::vector<std::pair<Envelope, AckCallback>> held_;
   std::vector<Envelope> receipts_;
 };
 

@@ -166,7 +166,7 @@ TEST(Consumer, BrokerDownAndUpMidStreamLosesNothing) {
   int reports = 0;
   std::vector<std::string> failures;
   auto produce = [&](int i) {
-    f.producer->produce(envelope(f.topic, "r" + std::to_string(i), std::string(200, 'x')), [&](Result<Delivery> r) {
+    f.producer->produce(envelope(f.topic, "r" + std::to_string(i), std::string(200, 'x')), [&](Result<BrokerAck> r) {
       std::lock_guard lock(mu);
       ++reports;
       if (!r) failures.push_back(r.problem().detail);

@@ -31,10 +31,10 @@ inline Envelope envelope(const std::string& topic, const std::string& key, const
 }
 
 // Produces and waits for the delivery report (bounded; a missing report fails the test).
-inline Result<Delivery> produce_sync(Producer& producer, Envelope env, std::chrono::milliseconds limit = 30s) {
-  auto promise = std::make_shared<std::promise<Result<Delivery>>>();
+inline Result<BrokerAck> produce_sync(Producer& producer, Envelope env, std::chrono::milliseconds limit = 30s) {
+  auto promise = std::make_shared<std::promise<Result<BrokerAck>>>();
   auto future = promise->get_future();
-  producer.produce(std::move(env), [promise](Result<Delivery> r) { promise->set_value(std::move(r)); });
+  producer.produce(std::move(env), [promise](Result<BrokerAck> r) { promise->set_value(std::move(r)); });
   if (future.wait_for(limit) != std::future_status::ready)
     return Problem::make(ProblemKind::internal, "test: no delivery report within the limit");
   return future.get();

@@ -73,7 +73,7 @@ TEST(Producer, AllBrokersDownFailsWithBrokerUnavailableWithinTheTimeout) {
   for (int b = 1; b <= 3; ++b) ASSERT_TRUE((*cluster)->set_broker_up(b, true));
   // Reconnecting may take longer than one 2 s delivery timeout: retry until a deadline.
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  Result<Delivery> after = Problem::make(ProblemKind::internal, "not tried");
+  Result<BrokerAck> after = Problem::make(ProblemKind::internal, "not tried");
   while (!after && std::chrono::steady_clock::now() < deadline) after = produce_sync(**producer, envelope(topic, "after", "x"));
   EXPECT_TRUE(after) << "the producer recovers once brokers are back: " << (after ? "" : after.problem().detail);
 }
@@ -93,12 +93,12 @@ TEST(Producer, FullQueueFailsAtOnceWithoutBlocking) {
   std::atomic<int> reports{0};
   std::atomic<int> failures{0};
   for (int i = 0; i < 2; ++i)
-    (*producer)->produce(envelope(topic, "queued", "x"), [&](Result<Delivery>) { ++reports; });
+    (*producer)->produce(envelope(topic, "queued", "x"), [&](Result<BrokerAck>) { ++reports; });
   const auto caller = std::this_thread::get_id();
   std::thread::id reported_on;
   Problem refused;
   const auto started = std::chrono::steady_clock::now();
-  (*producer)->produce(envelope(topic, "one-too-many", "x"), [&](Result<Delivery> r) {
+  (*producer)->produce(envelope(topic, "one-too-many", "x"), [&](Result<BrokerAck> r) {
     reported_on = std::this_thread::get_id();
     if (!r) refused = r.problem();
     ++failures;
@@ -123,7 +123,7 @@ TEST(Producer, DestructionReportsUndeliveredRecordsAsFailed) {
   ASSERT_TRUE((*cluster)->set_broker_up(1, false));
   std::atomic<int> ok{0}, failed{0};
   for (int i = 0; i < 5; ++i)
-    (*producer)->produce(envelope(topic, "k" + std::to_string(i), "x"), [&](Result<Delivery> r) { r ? ++ok : ++failed; });
+    (*producer)->produce(envelope(topic, "k" + std::to_string(i), "x"), [&](Result<BrokerAck> r) { r ? ++ok : ++failed; });
   const auto started = std::chrono::steady_clock::now();
   producer->reset();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
@@ -146,11 +146,11 @@ TEST(Producer, CloseServesEveryReportIncludingRecordsProducedWhileClosing) {
   std::atomic<int> first{0}, follow_up{0}, ok{0};
   Producer& p = **producer;
   for (int i = 0; i < 5; ++i)
-    p.produce(envelope(topic, "k" + std::to_string(i), "x"), [&, i](Result<Delivery> r) {
+    p.produce(envelope(topic, "k" + std::to_string(i), "x"), [&, i](Result<BrokerAck> r) {
       if (r) ++ok;
       ++first;
       // Like the pipeline's receipt for an answered message: produced from a report.
-      p.produce(envelope(topic, "receipt-" + std::to_string(i), "x"), [&](Result<Delivery> r2) {
+      p.produce(envelope(topic, "receipt-" + std::to_string(i), "x"), [&](Result<BrokerAck> r2) {
         if (r2) ++ok;
         ++follow_up;
       });
@@ -161,7 +161,7 @@ TEST(Producer, CloseServesEveryReportIncludingRecordsProducedWhileClosing) {
   EXPECT_EQ(ok.load(), 0);
 
   std::atomic<int> after{0};
-  p.produce(envelope(topic, "late", "x"), [&](Result<Delivery> r) {
+  p.produce(envelope(topic, "late", "x"), [&](Result<BrokerAck> r) {
     EXPECT_FALSE(r);
     ++after;
   });

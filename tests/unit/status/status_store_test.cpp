@@ -7,7 +7,7 @@
 using namespace xoev;
 
 namespace {
-Receipt receipt(DeliveryStatus s, std::string at, std::string detail = "") {
+Receipt receipt(ReceiptStatus s, std::string at, std::string detail = "") {
   Receipt r;
   r.message_id = "m1";
   r.destination = "d";
@@ -20,38 +20,38 @@ Receipt receipt(DeliveryStatus s, std::string at, std::string detail = "") {
 
 TEST(StatusStore, DeliveredBeforeAcceptedStillEndsDelivered) {
   StatusStore store;
-  store.apply(receipt(DeliveryStatus::delivered, "2026-01-01T00:00:03.000Z"));
-  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
-  store.apply(receipt(DeliveryStatus::forwarded, "2026-01-01T00:00:02.000Z"));
+  store.apply(receipt(ReceiptStatus::delivered, "2026-01-01T00:00:03.000Z"));
+  store.apply(receipt(ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(ReceiptStatus::forwarded, "2026-01-01T00:00:02.000Z"));
   auto m = store.get("m1");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->status, DeliveryStatus::delivered);
+  EXPECT_EQ(m->status, ReceiptStatus::delivered);
   ASSERT_EQ(m->history.size(), 3u);
-  EXPECT_EQ(m->history.front().first, DeliveryStatus::accepted);
+  EXPECT_EQ(m->history.front().first, ReceiptStatus::accepted);
   EXPECT_EQ(m->to_json()["transportStatus"], 0);
 }
 
 TEST(StatusStore, ReplayedDeadLetterThatIsDeliveredShowsDelivered) {
   StatusStore store;
-  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
-  store.apply(receipt(DeliveryStatus::dead_lettered, "2026-01-01T00:00:05.000Z", "disk full"));
-  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::dead_lettered);
+  store.apply(receipt(ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(ReceiptStatus::dead_lettered, "2026-01-01T00:00:05.000Z", "disk full"));
+  EXPECT_EQ(store.get("m1")->status, ReceiptStatus::dead_lettered);
   EXPECT_EQ(store.get("m1")->detail, "disk full");
-  store.apply(receipt(DeliveryStatus::delivered, "2026-01-01T00:01:00.000Z"));
-  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::delivered);
+  store.apply(receipt(ReceiptStatus::delivered, "2026-01-01T00:01:00.000Z"));
+  EXPECT_EQ(store.get("m1")->status, ReceiptStatus::delivered);
 }
 
 TEST(StatusStore, DuplicateReceiptsAreIgnored) {
   StatusStore store;
-  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
-  store.apply(receipt(DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z"));
+  store.apply(receipt(ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z"));
   EXPECT_EQ(store.get("m1")->history.size(), 1u);
 }
 
 TEST(StatusStore, BoundedByEvictingOldest) {
   StatusStore store(2);
   for (const char* id : {"a", "b", "c"}) {
-    Receipt r = receipt(DeliveryStatus::accepted, "t");
+    Receipt r = receipt(ReceiptStatus::accepted, "t");
     r.message_id = id;
     store.apply(r);
   }
@@ -61,10 +61,10 @@ TEST(StatusStore, BoundedByEvictingOldest) {
 }
 
 TEST(Receipt, JsonRoundTripAndRejectsGarbage) {
-  Receipt r = receipt(DeliveryStatus::dead_lettered, "2026-01-01T00:00:01.000Z", "x");
+  Receipt r = receipt(ReceiptStatus::dead_lettered, "2026-01-01T00:00:01.000Z", "x");
   auto back = Receipt::from_json(r.to_json());
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->status, DeliveryStatus::dead_lettered);
+  EXPECT_EQ(back->status, ReceiptStatus::dead_lettered);
   EXPECT_EQ(nlohmann::json::parse(r.to_json())["status"], "dead-lettered");
   EXPECT_FALSE(Receipt::from_json("not json").ok());
   EXPECT_FALSE(Receipt::from_json(R"({"messageId":"x","status":"teleported"})").ok());
@@ -73,27 +73,27 @@ TEST(Receipt, JsonRoundTripAndRejectsGarbage) {
 // xoev.receipts may be compacted: only the newest receipt per id survives, and its
 // carried history must rebuild the full status.
 TEST(StatusStore, LastReceiptAloneRebuildsTheHistory) {
-  Receipt last = receipt(DeliveryStatus::delivered, "2026-01-01T00:00:04.000Z", "/inbox/m1.xml");
-  last.history = {{DeliveryStatus::accepted, "2026-01-01T00:00:01.000Z"},
-                  {DeliveryStatus::forwarded, "2026-01-01T00:00:02.000Z"},
-                  {DeliveryStatus::failed, "2026-01-01T00:00:03.000Z"}};
+  Receipt last = receipt(ReceiptStatus::delivered, "2026-01-01T00:00:04.000Z", "/inbox/m1.xml");
+  last.history = {{ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z"},
+                  {ReceiptStatus::forwarded, "2026-01-01T00:00:02.000Z"},
+                  {ReceiptStatus::failed, "2026-01-01T00:00:03.000Z"}};
   auto wire = Receipt::from_json(last.to_json());
   ASSERT_TRUE(wire.ok());
   StatusStore store;
   store.apply(*wire);
   auto m = store.get("m1");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->status, DeliveryStatus::delivered);
+  EXPECT_EQ(m->status, ReceiptStatus::delivered);
   EXPECT_EQ(m->detail, "/inbox/m1.xml");
   ASSERT_EQ(m->history.size(), 4u);
-  EXPECT_EQ(m->history[0].first, DeliveryStatus::accepted);
-  EXPECT_EQ(m->history[2].first, DeliveryStatus::failed);
+  EXPECT_EQ(m->history[0].first, ReceiptStatus::accepted);
+  EXPECT_EQ(m->history[2].first, ReceiptStatus::failed);
 }
 
 TEST(StatusStore, LateOlderReceiptDoesNotOverwriteTheCurrentDetail) {
   StatusStore store;
-  store.apply(receipt(DeliveryStatus::failed, "2026-01-01T00:00:05.000Z", "attempt 2: HTTP 503"));
-  store.apply(receipt(DeliveryStatus::failed, "2026-01-01T00:00:03.000Z", "attempt 1: timeout"));
-  EXPECT_EQ(store.get("m1")->status, DeliveryStatus::failed);
+  store.apply(receipt(ReceiptStatus::failed, "2026-01-01T00:00:05.000Z", "attempt 2: HTTP 503"));
+  store.apply(receipt(ReceiptStatus::failed, "2026-01-01T00:00:03.000Z", "attempt 1: timeout"));
+  EXPECT_EQ(store.get("m1")->status, ReceiptStatus::failed);
   EXPECT_EQ(store.get("m1")->detail, "attempt 2: HTTP 503");
 }

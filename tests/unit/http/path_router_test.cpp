@@ -1,4 +1,4 @@
-#include "gateway/http/router.h"
+#include "gateway/http/path_router.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ Handler named(std::string name) {
   return [name](HttpRequest&&, Responder respond) { respond(HttpResponse::json(200, {{"route", name}})); };
 }
 
-HttpResponse route(const Router& router, std::string method, std::string path) {
+HttpResponse route(const PathRouter& router, std::string method, std::string path) {
   std::optional<HttpResponse> answer;
   HttpRequest request;
   request.method = std::move(method);
@@ -27,8 +27,8 @@ std::string chosen(const HttpResponse& r) { return nlohmann::json::parse(r.body)
 
 }  // namespace
 
-TEST(Router, PrefixesMatchWholeSegmentsAndTheLongestWins) {
-  Router router;
+TEST(PathRouter, PrefixesMatchWholeSegmentsAndTheLongestWins) {
+  PathRouter router;
   router.add("POST", "/v1/messages", named("submit"))
       .add("GET", "/v1/messages", named("status"))
       .add("GET", "/v1/messages/special", named("special"))
@@ -49,7 +49,7 @@ TEST(Router, PrefixesMatchWholeSegmentsAndTheLongestWins) {
   EXPECT_EQ(nlohmann::json::parse(wrong_method.body)["type"], "urn:xoevgate:problem:method-not-allowed");
 }
 
-TEST(Router, PathPrefixRule) {
+TEST(PathRouter, PathPrefixRule) {
   EXPECT_TRUE(path_has_prefix("/a/b", "/a"));
   EXPECT_TRUE(path_has_prefix("/a", "/a"));
   EXPECT_TRUE(path_has_prefix("/a/b", "/a/"));

@@ -1,4 +1,4 @@
-#include "gateway/http/router.h"
+#include "gateway/http/path_router.h"
 
 #include <algorithm>
 
@@ -9,12 +9,12 @@ bool path_has_prefix(std::string_view path, std::string_view prefix) {
   return path.size() == prefix.size() || prefix.ends_with('/') || path[prefix.size()] == '/';
 }
 
-Router& Router::add(std::string method, std::string prefix, Handler handler) {
+PathRouter& PathRouter::add(std::string method, std::string prefix, Handler handler) {
   routes_.push_back({std::move(method), std::move(prefix), std::move(handler)});
   return *this;
 }
 
-void Router::operator()(HttpRequest&& request, Responder respond) const {
+void PathRouter::operator()(HttpRequest&& request, Responder respond) const {
   const Route* best = nullptr;
   std::vector<std::string> allowed;  // methods of matching paths, for 405's Allow
   for (const auto& route : routes_) {

@@ -1,4 +1,4 @@
-// Chooses a Handler by method and path prefix; answers 404 and 405 itself. A Router is
+// Chooses a Handler by method and path prefix; answers 404 and 405 itself. A PathRouter is
 // a Handler: HttpServer::start(options, router).
 #pragma once
 
@@ -9,12 +9,12 @@
 
 namespace xoev::http {
 
-class Router {
+class PathRouter {
  public:
   // `prefix` matches the path itself and every path below it: "/v1/messages" matches
   // "/v1/messages" and "/v1/messages/abc" but not "/v1/messagesX". Among the routes
   // whose prefix matches and whose method equals the request's, the longest prefix wins.
-  Router& add(std::string method, std::string prefix, Handler handler);
+  PathRouter& add(std::string method, std::string prefix, Handler handler);
 
   void operator()(HttpRequest&& request, Responder respond) const;
 
