@@ -43,8 +43,15 @@ class FileAdapter final : public OutboundAdapter {
 
     // Hidden temporary name in the same directory: rename is atomic on one file system,
     // and a Fachverfahren polling for *.xml never picks up the temporary file.
-    const auto tmp = dir_ / ("." + target.filename().string() + "." + std::to_string(::getpid()) + "." +
-                             std::to_string(std::random_device{}()) + ".tmp");
+    // Appended, not prepended: GCC 12's -Wrestrict misreads `"." + name` in Release builds.
+    std::string tmp_name(1, '.');
+    tmp_name.append(target.filename().string())
+        .append(".")
+        .append(std::to_string(::getpid()))
+        .append(".")
+        .append(std::to_string(std::random_device{}()))
+        .append(".tmp");
+    const auto tmp = dir_ / tmp_name;
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) return Retry{{}, errno_text("cannot create", tmp)};
     size_t written = 0;
