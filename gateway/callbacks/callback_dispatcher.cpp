@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/outbound/http/http_adapter.h"
+#include "gateway/crypto/hmac_signature.h"
 #include "gateway/http/http_client.h"
 #include "gateway/kafka/consumer.h"
 #include "gateway/kafka/topic_names.h"

@@ -66,20 +66,6 @@ class HttpAdapter final : public OutboundAdapter {
 
 }  // namespace
 
-std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body) {
-  const std::string t = std::to_string(unix_seconds);
-  std::string input = t + ".";
-  input.append(body);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out = "t=" + t + ",v1=";
-  for (unsigned i = 0; i < len; ++i) out += {hex[mac[i] >> 4], hex[mac[i] & 15]};
-  return out;
-}
-
 Result<std::string> read_hmac_secret(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Problem::make(ProblemKind::config_invalid, "cannot read hmac_secret_file " + file.string());

@@ -7,6 +7,7 @@
 
 #include "adapters/outbound/outbound_adapter.h"
 #include "adapters/outbound/http/http_settings.h"
+#include "gateway/crypto/hmac_signature.h"
 #include "gateway/http/http_client.h"
 
 namespace xoev {
@@ -18,7 +19,5 @@ http::HttpClient::Options http_client_options(const HttpSettings& settings);
 // Reads an HMAC secret file: trailing CR/LF dropped, at least kMinHmacSecretBytes.
 Result<std::string> read_hmac_secret(const std::filesystem::path& file);
 
-// X-Xoev-Signature value: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>".
-std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body);
 
 }  // namespace xoev
