@@ -4,6 +4,8 @@
 #include <cctype>
 #include <memory>
 
+#include "gateway/http/refusals.h"
+
 namespace xoev {
 
 bool is_xml_media_type(std::string_view ct) {
@@ -27,16 +29,24 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
           Problem::make(ProblemKind::unsupported_media_type,
                         "send the XML document as Content-Type: application/xml (got '" + ct + "')"),
           req.path));
-    d->pipeline.submit(std::move(req.body), req.header("traceparent"), [respond](Result<Acceptance> r) {
-      if (!r) {
-        auto resp = http::HttpResponse::problem(r.problem(), "/v1/messages");
-        if (r.problem().http_status() == 503) resp.headers.emplace_back("Retry-After", "5");
-        return respond(std::move(resp));
-      }
-      auto resp = http::HttpResponse::json(r->http_status, r->body);
-      resp.headers.emplace_back("Location", "/v1/messages/" + r->body.value("messageId", std::string{}));
-      respond(std::move(resp));
-    });
+    // The body moves into the job once; the I/O thread goes back to reading at once.
+    auto body = std::make_shared<std::string>(std::move(req.body));
+    auto job = [d, respond, body, traceparent = req.header("traceparent")]() mutable {
+      d->pipeline.submit(std::move(*body), std::move(traceparent), [respond](Result<Acceptance> r) {
+        if (!r) {
+          auto resp = http::HttpResponse::problem(r.problem(), "/v1/messages");
+          if (r.problem().http_status() == 503) resp.headers.emplace_back("Retry-After", "5");
+          return respond(std::move(resp));
+        }
+        auto resp = http::HttpResponse::json(r->http_status, r->body);
+        resp.headers.emplace_back("Location", "/v1/messages/" + r->body.value("messageId", std::string{}));
+        respond(std::move(resp));
+      });
+    };
+    if (!d->accept_workers.try_post(std::move(job)))
+      respond(http::server_busy("all " + std::to_string(d->accept_workers.max_queued()) +
+                                    " places for submissions being checked are taken; retry later",
+                                std::chrono::seconds(1)));
   });
 
   router.add("GET", "/v1/messages", [d](http::HttpRequest&& req, http::Responder respond) {

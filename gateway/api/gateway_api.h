@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "gateway/core/worker_pool.h"
 #include "gateway/http/path_router.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/status/status_store.h"
@@ -13,6 +14,7 @@ namespace xoev {
 
 struct GatewayApiDeps {
   IngestPipeline& pipeline;
+  WorkerPool& accept_workers;  // parse, validate and seal run here, never on the I/O threads
   StatusStore& status;
   std::function<Status()> ready;          // config loaded, broker reachable, receipts caught up
   std::function<std::string()> metrics;   // Prometheus text exposition

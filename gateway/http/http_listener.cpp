@@ -83,7 +83,7 @@ void HttpListener::on_accept(beast::error_code ec, tcp::socket socket) {
   accept();
 }
 
-void HttpListener::admit(tcp::socket socket) {
+void HttpListener::admit(tcp::socket socket, int attempt) {
   beast::error_code ec;
   const auto peer = socket.remote_endpoint(ec);
   if (ec) {
@@ -96,16 +96,44 @@ void HttpListener::admit(tcp::socket socket) {
     std::make_shared<HttpSession>(std::move(socket), context_, std::move(*ticket))->start();
     return;
   }
-  // Refused without a session: one non-blocking write (a fresh socket's send buffer
-  // takes it whole), then close. Nothing is read, so no request can hold us here.
+  const auto& limiter = context_->connections;
+  const bool server_full = limiter.open_connections() >= limiter.max_total();
+  // A full server makes room by closing the connection idle longest (keep-alive or never
+  // used), so idle sockets cannot lock out clients with work. The closed session gives
+  // its place back on its own strand, so this connection asks again a moment later.
+  // A client at its own per-address cap gets no such help.
+  if (server_full && attempt < kEvictionAttempts && pending_admissions_ < kMaxPendingAdmissions) {
+    if (auto idle = context_->longest_idle()) {
+      idle->stop_if_idle();
+      ++pending_admissions_;
+      auto timer = std::make_shared<net::steady_timer>(acceptor_.get_executor(), kEvictionWait);
+      timer->async_wait([self = shared_from_this(), timer, socket = std::make_shared<tcp::socket>(std::move(socket)),
+                         attempt](beast::error_code) mutable {
+        --self->pending_admissions_;
+        if (!self->acceptor_.is_open() || self->context_->stopping()) {
+          beast::error_code ignored;
+          socket->close(ignored);
+          return;
+        }
+        self->admit(std::move(*socket), attempt + 1);
+      });
+      return;
+    }
+  }
+  refuse(std::move(socket), client, server_full);
+}
+
+// Refused without a session: one non-blocking write (a fresh socket's send buffer
+// takes it whole), then close. Nothing is read, so no request can hold us here.
+void HttpListener::refuse(tcp::socket socket, const std::string& client, bool server_full) {
   spdlog::debug("http: refusing a connection from {}: connection cap reached", client);
   const auto& limiter = context_->connections;
   const std::string reason =
-      limiter.open_connections() >= limiter.max_total()
-          ? "the server has its maximum of " + std::to_string(limiter.max_total()) + " connections open"
-          : "this client address (" + client + ") has its maximum of " + std::to_string(limiter.max_per_address()) +
-                " connections open";
+      server_full ? "the server has its maximum of " + std::to_string(limiter.max_total()) + " connections open"
+                  : "this client address (" + client + ") has its maximum of " + std::to_string(limiter.max_per_address()) +
+                        " connections open";
   const std::string answer = server_busy_bytes(reason, context_->options.busy_retry_after);
+  beast::error_code ec;
   socket.non_blocking(true, ec);
   if (!ec) socket.write_some(net::buffer(answer), ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);

@@ -86,6 +86,12 @@ void HttpSession::stop_if_idle() {
 
 void HttpSession::abandon() { pending_self_.reset(); }
 
+std::optional<std::chrono::steady_clock::time_point> HttpSession::idle_since() const {
+  const auto ticks = idle_since_.load(std::memory_order_relaxed);
+  if (ticks == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
+}
+
 // Between requests only the idle timeout applies; the read timeout starts with the
 // first byte of a request, so a slow sender cannot stretch one request forever.
 void HttpSession::wait_for_request() {
@@ -93,11 +99,13 @@ void HttpSession::wait_for_request() {
   phase_ = Phase::waiting;
   if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
   stream_.expires_after(context_->options.idle_timeout);
+  idle_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   stream_.async_read_some(buffer_.prepare(kFirstReadSize),
                           beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
 }
 
 void HttpSession::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+  idle_since_.store(0, std::memory_order_relaxed);
   if (ec) return close();
   buffer_.commit(bytes);
   read_header();

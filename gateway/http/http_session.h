@@ -12,6 +12,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void post_response(HttpResponse response);
   // Any thread: closes the connection if it is only waiting for a next request.
   void stop_if_idle();
+  // Any thread: when the connection began waiting for its next request (steady clock),
+  // or nullopt while a request is being read, handled or answered.
+  std::optional<std::chrono::steady_clock::time_point> idle_since() const;
   // Server teardown, after the I/O threads are joined: forget an unanswered request.
   void abandon();
 
@@ -76,6 +80,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::http::response<boost::beast::http::string_body> response_;
   std::string remote_address_;
   Phase phase_ = Phase::waiting;
+  // idle_since() for other threads: steady-clock ticks, 0 while busy.
+  std::atomic<std::chrono::steady_clock::rep> idle_since_{0};
   unsigned version_ = 11;
   bool keep_alive_ = true;
   std::string path_;

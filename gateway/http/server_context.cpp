@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gateway/http/http_session.h"
+
 namespace xoev::http {
 
 namespace {
@@ -40,6 +42,20 @@ std::vector<std::shared_ptr<HttpSession>> ServerContext::sessions() const {
 size_t ServerContext::session_count() const {
   std::lock_guard lock(sessions_mutex_);
   return sessions_.size();
+}
+
+std::shared_ptr<HttpSession> ServerContext::longest_idle() const {
+  // sessions() copies under the lock; the copies are released outside it, because the
+  // last reference ending runs ~HttpSession, which takes the lock again.
+  std::shared_ptr<HttpSession> oldest;
+  auto oldest_since = std::chrono::steady_clock::time_point::max();
+  for (auto& session : sessions()) {
+    if (auto since = session->idle_since(); since && *since < oldest_since) {
+      oldest_since = *since;
+      oldest = session;
+    }
+  }
+  return oldest;
 }
 
 void ServerContext::declare_dead() {

@@ -36,6 +36,9 @@ class ServerContext {
   void remove_session(const HttpSession* session);
   std::vector<std::shared_ptr<HttpSession>> sessions() const;
   size_t session_count() const;
+  // The session that has waited longest for its next request, if any is waiting: the
+  // one to close when the connection cap is full and a new client knocks.
+  std::shared_ptr<HttpSession> longest_idle() const;
 
   // Runs `fn` only while the server's io_context exists, under the lock that
   // declare_dead() takes: a Responder that got in here can still post safely.

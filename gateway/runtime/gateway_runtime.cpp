@@ -12,6 +12,11 @@
 #include "gateway/kafka/topic_names.h"
 
 namespace xoev {
+namespace {
+// Submissions being parsed, validated and sealed or waiting for a worker; beyond it POST
+// answers 503 server-busy at once rather than after a long wait.
+constexpr std::size_t kMaxQueuedSubmissions = 1024;
+}  // namespace
 
 Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& config_file,
                                                               const std::optional<std::string>& listen_override) {
@@ -86,9 +91,12 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
                  config->gateway.max_message_bytes, opts.max_body_bytes,
                  config->kafka.properties.count("message.max.bytes") ? config->kafka.properties.at("message.max.bytes")
                                                                       : std::string("1000000"));
+  // One worker per core for parse/validate/seal; the queue bound only caps latency
+  // (bodies are already bounded by the server's memory budget).
+  rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
   GatewayRuntime* self = rt.get();
   auto server = http::HttpServer::start(
-      opts, make_gateway_api({*rt->pipeline_, rt->status_, [self] { return self->readiness(); },
+      opts, make_gateway_api({*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },
                               [self] { return self->metrics(); }}));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
@@ -106,6 +114,8 @@ void GatewayRuntime::stop() {
   stopped_ = true;
   // 1. No new requests; those in flight get up to the server's grace period.
   if (server_) server_->stop();
+  //    Submissions already handed to the workers finish while the producer still runs.
+  if (accept_workers_) accept_workers_->join();
   // 2. The consumers: no more deliveries, callbacks or status updates from Kafka.
   if (callbacks_) callbacks_->stop();
   deliverers_.stop();
@@ -119,6 +129,7 @@ void GatewayRuntime::stop() {
   if (producer_) producer_->close();
   // 4. Only now what the reports reached, then the server whose sessions they answered,
   //    then the producers themselves, then the cluster.
+  accept_workers_.reset();
   pipeline_.reset();
   receipts_.reset();
   server_.reset();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "gateway/callbacks/callback_dispatcher.h"
+#include "gateway/core/worker_pool.h"
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/kafka/backlog_monitor.h"
@@ -50,6 +51,7 @@ class GatewayRuntime {
   std::unique_ptr<Producer> delivery_producer_;  // receipts and dead letters of in-process deliverers
   std::unique_ptr<ReceiptPublisher> receipts_;
   std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<WorkerPool> accept_workers_;  // runs the pipeline off the HTTP I/O threads
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   DelivererPool deliverers_;

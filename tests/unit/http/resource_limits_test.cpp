@@ -182,20 +182,63 @@ TEST(ResourceLimits, ConnectionsPerAddressAreCappedWhileOtherAddressesAreServed)
   }));
 }
 
-TEST(ResourceLimits, TotalConnectionsAreCapped) {
+TEST(ResourceLimits, TotalConnectionsAreCappedWhenNoneIsIdle) {
   auto options = loopback_options();
   options.max_connections = 4;
-  auto server = start_server(options, answer_ok);
+  HeldRequests held;
+  auto server = start_server(options, [&](HttpRequest&& r, Responder respond) { held.add(std::move(r), std::move(respond)); });
   ASSERT_TRUE(server);
-  std::vector<std::unique_ptr<RawConnection>> idle;
+  std::vector<std::unique_ptr<RawConnection>> busy;
   for (int i = 0; i < 4; ++i) {
-    idle.push_back(std::make_unique<RawConnection>(server->port(), 3s, "127.0.0." + std::to_string(i + 1)));
-    ASSERT_TRUE(idle.back()->connected());
+    busy.push_back(std::make_unique<RawConnection>(server->port(), 3s, "127.0.0." + std::to_string(i + 1)));
+    ASSERT_TRUE(busy.back()->send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n"));
   }
+  ASSERT_TRUE(eventually([&] { return held.count() == 4; }));
   RawConnection fifth(server->port(), 3s, "127.0.0.9");
   const auto response = fifth.read_response();
   expect_problem(response, 503, "server-busy");
   EXPECT_NE(response->body.find("maximum of 4 connections"), std::string::npos) << response->body;
+  held.release_all();
+}
+
+// Idle keep-alive (or never used) connections must not lock out a client with work:
+// a full server closes the one idle longest and serves the newcomer; busy ones and
+// more recently idle ones stay.
+TEST(ResourceLimits, AFullServerClosesTheLongestIdleConnectionForANewClient) {
+  auto options = loopback_options();
+  options.max_connections = 4;
+  HeldRequests held;
+  auto server = start_server(options, [&](HttpRequest&& r, Responder respond) { held.add(std::move(r), std::move(respond)); });
+  ASSERT_TRUE(server);
+  const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+  RawConnection oldest_idle(server->port(), 3s, "127.0.0.1");
+  ASSERT_TRUE(oldest_idle.send(healthz));
+  ASSERT_TRUE(oldest_idle.read_response());  // answered, now waiting (keep-alive)
+  std::this_thread::sleep_for(20ms);
+  RawConnection newer_idle(server->port(), 3s, "127.0.0.2");
+  ASSERT_TRUE(newer_idle.send(healthz));
+  ASSERT_TRUE(newer_idle.read_response());
+  std::vector<std::unique_ptr<RawConnection>> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(std::make_unique<RawConnection>(server->port(), 3s, "127.0.0." + std::to_string(i + 3)));
+    ASSERT_TRUE(busy.back()->send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  ASSERT_TRUE(eventually([&] { return held.count() == 2; }));
+
+  const auto newcomer = get_healthz(server->port(), "127.0.0.9");
+  ASSERT_TRUE(newcomer) << "the full server must make room by closing an idle connection";
+  EXPECT_EQ(newcomer->status, 200);
+  EXPECT_TRUE(oldest_idle.closed_by_peer());
+  ASSERT_TRUE(newer_idle.send(healthz));
+  const auto still = newer_idle.read_response();
+  ASSERT_TRUE(still) << "only the longest idle connection is closed";
+  EXPECT_EQ(still->status, 200);
+  held.release_all();
+  for (auto& conn : busy) {
+    const auto answer = conn->read_response();
+    ASSERT_TRUE(answer) << "a busy connection was closed";
+    EXPECT_EQ(answer->status, 200);
+  }
 }
 
 TEST(ResourceLimits, ConnectionCapLeavesReservedDescriptorsFree) {
