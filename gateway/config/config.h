@@ -88,7 +88,7 @@ struct RouteMatch {
   std::string message_type = "*";                   // glob over code or name
   std::string reader = "*";                         // glob over praefix:kennung
   std::string author = "*";
-  std::string region = "*";                         // glob over the ARS/AGS part of the reader's kennung
+  std::string region = "*";                         // ARS/AGS prefix: 2, 3, 5 (Land, RB, Kreis), 8 (AGS), 9, 12 (ARS) digits
   std::string service = "*";                        // glob over DVDV service / Leika id
 };
 
@@ -117,6 +117,17 @@ struct StandardSection {
   Location where;
 };
 
+// How readers map to regions, and the directory files that map readers to destinations
+// (gateway/route/routing_directory.h reads them).
+struct RoutingSection {
+  // Prefixes whose kennung is an AGS/ARS (Meldebehörde, Standesamt), plus Leitweg-IDs,
+  // whose Grobadressierung is the ARS. Other readers carry no region.
+  std::vector<std::string> region_prefixes{"ags", "psw", "leitweg"};
+  std::vector<fs::path> directory;                  // CSV or JSON Lines files, one authority per line
+  std::optional<fs::path> prefix_codelist;          // DVDV prefix code list (genericode); required with directory
+  Location where;
+};
+
 struct Config {
   fs::path file;
   GatewaySection gateway;
@@ -126,6 +137,7 @@ struct Config {
   std::vector<DestinationSection> destinations;
   std::vector<RouteSection> routes;
   std::vector<StandardSection> standards;
+  RoutingSection routing;
 
   const DestinationSection* destination(std::string_view id) const;
   // The largest body one Kafka record can carry once sealed (JWE base64url is 4/3 of

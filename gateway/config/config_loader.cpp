@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <regex>
 #include <set>
@@ -265,6 +266,62 @@ bool acceptable_callback_url(const std::string& text, std::string& why) {
   return false;
 }
 
+// A region rule is an AGS/ARS prefix at one level of the hierarchy; "06*" is read as
+// "06" (the glob form earlier versions used).
+bool valid_region_rule(const std::string& rule, std::string& why) {
+  if (rule == "*") return true;
+  const std::string digits = !rule.empty() && rule.back() == '*' ? rule.substr(0, rule.size() - 1) : rule;
+  const bool all_digits =
+      !digits.empty() && std::all_of(digits.begin(), digits.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  const auto n = digits.size();
+  if (all_digits && (n == 2 || n == 3 || n == 5 || n == 8 || n == 9 || n == 12)) return true;
+  why = "region '" + rule + "' is not a region key: write 2 digits (Land), 3 (Regierungsbezirk), 5 (Kreis), "
+        "8 (AGS of a Gemeinde), 9 (ARS of a Gemeindeverband) or 12 (ARS of a Gemeinde)";
+  return false;
+}
+
+void read_routing(YamlReader& r, const YAML::Node& n, RoutingSection& out) {
+  if (!n || !r.is_map(n, "routing")) return;
+  out.where = r.where(n);
+  r.only_keys(n, {"region_prefixes", "directory", "prefix_codelist"}, "routing");
+  if (const auto p = n["region_prefixes"]; p) {
+    if (!p.IsSequence()) {
+      r.error(p, "routing.region_prefixes must be a list of DVDV prefixes, e.g. [ags, psw]");
+    } else {
+      out.region_prefixes.clear();
+      for (const auto& item : p) {
+        const std::string prefix = item.IsScalar() ? item.Scalar() : std::string();
+        if (prefix.empty() || prefix.size() > 16 ||
+            !std::all_of(prefix.begin(), prefix.end(), [](unsigned char ch) { return std::isalnum(ch); }))
+          r.error(item, "a region prefix is a DVDV prefix such as ags or psw (letters and digits)");
+        else
+          out.region_prefixes.push_back(prefix);
+      }
+    }
+  }
+  out.directory = r.paths(n, "directory");
+  if (const auto files = n["directory"]; files && files.IsSequence())
+    for (const auto& item : files) {
+      if (!item.IsScalar()) continue;  // reported by paths()
+      const fs::path file = r.resolve(item.Scalar());
+      const auto ext = file.extension().string();
+      std::error_code ec;
+      if (ext != ".csv" && ext != ".jsonl")
+        r.error(item, "directory file '" + item.Scalar() + "' must be .csv or .jsonl (one authority per line)");
+      else if (!fs::is_regular_file(file, ec))
+        r.error(item, "directory file '" + file.string() + "' does not exist");
+    }
+  if (n["prefix_codelist"]) {
+    out.prefix_codelist = r.path(n, "prefix_codelist", true);
+    std::error_code ec;
+    if (!fs::is_regular_file(*out.prefix_codelist, ec))
+      r.error(n["prefix_codelist"], "prefix code list '" + out.prefix_codelist->string() + "' does not exist");
+  }
+  if (!out.directory.empty() && !out.prefix_codelist)
+    r.error(n, "routing.directory needs routing.prefix_codelist: the DVDV prefix code list the readers are checked "
+               "against (shipped as schemas/codelists/dvdv.praefix_51.xml)");
+}
+
 void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
   if (!n) return;
   if (!n.IsSequence()) {
@@ -303,6 +360,7 @@ void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
       route.match.reader = r.str(m, "reader", "*");
       route.match.author = r.str(m, "author", "*");
       route.match.region = r.str(m, "region", "*");
+      if (std::string why; !valid_region_rule(route.match.region, why)) r.error(m["region"], why);
       route.match.service = r.str(m, "service", "*");
     }
     c.routes.push_back(std::move(route));
@@ -379,7 +437,8 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
       r.error_at({r.shown(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
       return std::move(r.problems());
     }
-    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards"}, "the top level");
+    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards", "routing"},
+                "the top level");
     c.gateway.state_directory = r.resolve("state");
     read_gateway(r, root["gateway"], c.gateway);
     read_kafka(r, root["kafka"], c.kafka);
@@ -395,9 +454,11 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
       r.error_at({r.shown(), 0, 0}, "keys.signing is required: the gateway signs every message it forwards");
     read_destinations(r, root["destinations"], c.destinations, c.gateway.state_directory);
     read_routes(r, root["routes"], c);
+    read_routing(r, root["routing"], c.routing);
     read_standards(r, root["standards"], c.standards);
     if (c.destinations.empty()) r.error_at({r.shown(), 0, 0}, "no destinations are defined");
-    if (c.routes.empty()) r.error_at({r.shown(), 0, 0}, "no routes are defined");
+    if (c.routes.empty() && c.routing.directory.empty())
+      r.error_at({r.shown(), 0, 0}, "no routes are defined (neither routes: nor routing.directory)");
     check_exclusive(r, c);
   } catch (const YAML::Exception& e) {
     r.error_at({r.shown(), e.mark.line + 1, 0}, std::string("unexpected value: ") + e.what());

@@ -25,7 +25,9 @@ Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config con
   if (!catalog) return catalog.problem();
   s->inspector_ = std::make_unique<MessageInspector>(std::move(adapters).value(), std::move(catalog).value(),
                                                      c.max_body_bytes());
-  s->router_ = std::make_unique<Router>(s->config_);
+  auto router = Router::build(s->config_);
+  if (!router) return router.problem();
+  s->router_ = std::move(router).value();
 
   auto signing = crypto::load_jwk_file(*c.keys.signing);
   if (!signing) return signing.problem();

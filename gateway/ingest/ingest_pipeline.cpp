@@ -79,7 +79,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   message.sender = h.author;
   message.recipient = h.reader;
   message.accepted_at = accepted_at;
-  message.route = decision->route->name;
+  message.route = decision->route;
   message.traceparent = make_traceparent(traceparent);
   message.body = std::move(body);
   Envelope env = to_record(std::move(message), dest.topic);
@@ -98,7 +98,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.detail = "accepted for " + dest.id + " (" + std::to_string(plain_bytes) + " bytes)";
   receipt.standard = h.standard;
   receipt.message_type = h.message_type.display();
-  receipt.route = decision->route->name;
+  receipt.route = decision->route;
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;

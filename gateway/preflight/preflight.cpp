@@ -7,6 +7,7 @@
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/key_file.h"
 #include "gateway/ingest/gateway_snapshot.h"
+#include "gateway/route/router.h"
 
 namespace xoev {
 namespace {
@@ -150,7 +151,16 @@ std::vector<Problem> preflight(const Config& config, const PreflightScope& scope
   const Keys keys = check_gateway_keys(config, scope, out);
   for (const auto& d : config.destinations)
     if (scope.gateway || scope.delivers(d.id)) check_destination(d, scope, keys, out);
-  if (scope.gateway && scope.snapshot && out.empty()) {
+  // Every bad line of the directory files, not only the first (the snapshot's), and
+  // whatever else is wrong: they are independent of keys.
+  bool directory_ok = true;
+  if (scope.gateway && scope.snapshot && !config.routing.directory.empty()) {
+    const auto before = out.size();
+    auto directory = RoutingDirectory::load(config, out);
+    for (auto& p : Router(config, directory).ambiguities()) out.push_back(std::move(p));
+    directory_ok = out.size() == before;
+  }
+  if (scope.gateway && scope.snapshot && out.empty() && directory_ok) {
     // Schemas, XPaths, inbound adapters: exactly what serve builds.
     if (auto snapshot = GatewaySnapshot::build(config); !snapshot) out.push_back(snapshot.problem());
   }

@@ -1,5 +1,6 @@
-// The routing table: an immutable snapshot of the configured routes, swapped as a
-// whole on reload. Choosing a route is pure: header in, decision (or Problem) out.
+// The routing table: an immutable snapshot of the configured routes and the directory
+// files, swapped as a whole on reload. Choosing a route is pure: header in, decision
+// (or Problem) out. Precedence is the order of RouteRank (gateway/route/route_rank.h).
 #pragma once
 
 #include <memory>
@@ -9,38 +10,55 @@
 #include "gateway/config/config.h"
 #include "gateway/core/result.h"
 #include "gateway/core/routing_header.h"
+#include "gateway/route/route_rank.h"
+#include "gateway/route/routing_directory.h"
 
 namespace xoev {
 
-// Why one route did or did not match: the answer to `route --explain`.
+// One rule considered for a message, and why it did or did not match: `route --explain`.
 struct RouteCandidate {
-  const RouteSection* route = nullptr;
+  std::string name;         // the route's name, or "directory FILE:LINE"
+  Location where;           // where it is written
+  std::string destination;
   bool matched = false;
-  int specificity = 0;
-  std::string mismatch;  // first field that did not match, e.g. "reader 'xyz:0002' !~ 'psw:*'"
+  RouteRank rank;
+  std::string mismatch;     // first field that did not match, e.g. "reader 'xyz:0002' does not match 'psw:*'"
 };
 
 struct RouteDecision {
-  const RouteSection* route = nullptr;
+  std::string route;        // the chosen rule's name (recorded in receipts)
   const DestinationSection* destination = nullptr;
 };
 
 class Router {
  public:
-  // The config must outlive the router (both live in one snapshot).
-  explicit Router(const Config& config) : config_(&config) {}
+  // Loads the directory files too. The config must outlive the router (both live in
+  // one snapshot). Fails with the first directory problem (and how many more).
+  static Result<std::unique_ptr<Router>> build(const Config& config);
+  // Routes only (no directory files): for tests and tools that build configs in code.
+  explicit Router(const Config& config);
+  Router(const Config& config, std::shared_ptr<const RoutingDirectory> directory);
 
-  // Highest priority wins, then the most specific patterns (most literal characters).
-  // Equal best matches to different destinations → ambiguous_route; none → no_route.
+  // The best-ranked matching rule; equal best ranks to different destinations →
+  // ambiguous_route; none → no_route.
   Result<RouteDecision> route(const RoutingHeader& header) const;
+  // Every route, and the directory entries of the message's reader.
   std::vector<RouteCandidate> explain(const RoutingHeader& header) const;
 
-  // The region key (ARS/AGS digits) a reader id carries: "psw:06414000" → "06414000",
-  // "leitweg:04011000-1234-12" → "04011000".
-  static std::string region_of(const std::string& reader);
+  // The region key (ARS/AGS) of a reader under this config's region_prefixes.
+  std::string region_of(const std::string& reader) const;
+  const RoutingDirectory& directory() const { return *directory_; }
+
+  // Routes and directory entries that rank equally for some message yet lead to
+  // different destinations, found without a message: a config error.
+  std::vector<Problem> ambiguities() const;
 
  private:
+  Problem ambiguity(const RoutingHeader& header) const;
+
   const Config* config_;
+  std::vector<RouteRank> route_ranks_;  // of config_->routes, in order
+  std::shared_ptr<const RoutingDirectory> directory_;
 };
 
 }  // namespace xoev

@@ -119,3 +119,44 @@ TEST(Config, CallbackMustBeHttpsAndHaveASecret) {
   EXPECT_NE(problems[0].detail.find("https://"), std::string::npos);
   EXPECT_NE(problems[1].detail.find("none.secret"), std::string::npos);
 }
+
+TEST(Config, RegionRulesAreKeysOfOneLevelOfTheHierarchy) {
+  for (const char* good : {"06", "06*", "064", "06414", "06414000", "064140000", "064140000000", "*"}) {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("match: {reader: \"psw:*\"}"), 24, std::string("match: {region: \"") + good + "\"}");
+    TempConfig t(yaml);
+    EXPECT_TRUE(check_config(t.file).empty()) << good;
+  }
+  for (const char* bad : {"0641", "064140", "Hessen", "06?14"}) {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("match: {reader: \"psw:*\"}"), 24, std::string("match: {region: \"") + bad + "\"}");
+    TempConfig t(yaml);
+    auto problems = check_config(t.file);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_NE(problems[0].detail.find("is not a region key"), std::string::npos) << problems[0].detail;
+    EXPECT_EQ(problems[0].location->line, 18) << bad;
+  }
+}
+
+TEST(Config, RoutingSectionNamesItsFilesAndPrefixes) {
+  std::string yaml = kValid;
+  yaml += "routing:\n"
+          "  region_prefixes: [ags, \"ps-w\"]\n"
+          "  directory: [missing.csv, list.txt]\n";
+  TempConfig t(yaml);
+  auto problems = check_config(t.file);
+  std::vector<std::string> details;
+  for (const auto& p : problems) details.push_back(p.detail);
+  ASSERT_EQ(problems.size(), 4u) << ::testing::PrintToString(details);
+  EXPECT_NE(details[0].find("region prefix"), std::string::npos) << details[0];
+  EXPECT_NE(details[1].find("missing.csv' does not exist"), std::string::npos) << details[1];
+  EXPECT_NE(details[2].find("must be .csv or .jsonl"), std::string::npos) << details[2];
+  EXPECT_NE(details[3].find("needs routing.prefix_codelist"), std::string::npos) << details[3];
+
+  std::string only_directory = kValid;
+  only_directory.erase(only_directory.find("routes:"));
+  TempConfig t2(only_directory + "routing:\n  prefix_codelist: list.xml\n  directory: [d.csv]\n");
+  std::ofstream(t2.dir / "d.csv") << "reader,destination\n";
+  std::ofstream(t2.dir / "list.xml") << "<x/>";
+  EXPECT_TRUE(check_config(t2.file).empty()) << "a directory alone is enough routing";
+}
