@@ -44,6 +44,9 @@ struct KafkaSection {
 struct KeysSection {
   std::optional<fs::path> signing;                  // gateway's private signing JWK
   std::vector<fs::path> trusted_gateways;           // public JWKs adapters accept
+  // Public JWKs of deliverers whose receipts (status) readers accept, besides the
+  // gateways' own (CONTRACTS.md §3: readers apply only verified receipts).
+  std::vector<fs::path> trusted_deliverers;
   Location where;                                   // the keys: mapping
 };
 
@@ -58,6 +61,9 @@ struct AdapterSettings {
 struct AdapterSection {
   std::string type;                                 // a registered outbound adapter: file | http | xta ...
   std::vector<fs::path> decryption_keys;            // private JWKs held by the adapter
+  // The deliverer's private ES256/EdDSA key that signs its receipts; default:
+  // keys.signing when that file exists on the deliverer's host (in-process deliverers).
+  std::optional<fs::path> signing_key;
   bool in_process = false;
   int max_attempts = 8;
   std::chrono::milliseconds initial_backoff{500};
