@@ -35,8 +35,9 @@ struct KafkaSection {
   int partitions = 3;                               // for topics the embedded cluster creates
   // librdkafka's mock cluster (embedded, or `xoevgate dev-kafka`) keeps ~5 MB per
   // partition and silently drops older records. Undelivered bytes per partition stay
-  // below this, else 503 backlog-full. Default: 3 MiB when embedded, off (0) for
-  // other clusters — set it when bootstrap points at `xoevgate dev-kafka`.
+  // below this, else 503 backlog-full. Default: 3 MiB when embedded; 0 for other
+  // clusters means "3 MiB once the cluster is identified as a mock cluster (dev-kafka),
+  // none for a real one" (gateway/runtime/kafka_runtime.h).
   size_t backlog_bytes_per_partition = 0;
   bool embedded() const { return bootstrap == "embedded"; }
 };
