@@ -15,9 +15,17 @@
 #include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/message_record.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
 namespace {
+
+bool same_public_key(const crypto::Jwk& a, const crypto::Jwk& b) {
+  const auto ja = a.to_json(false), jb = b.to_json(false);
+  for (const char* member : {"kty", "crv", "x", "y"})
+    if (ja.value(member, "") != jb.value(member, "")) return false;
+  return true;
+}
 
 // adapter.signing_key, else keys.signing when this host holds it (in-process deliverers).
 Result<crypto::Jwk> load_receipt_signing_key(const Config& config, const DestinationSection& destination) {
@@ -33,6 +41,18 @@ Result<crypto::Jwk> load_receipt_signing_key(const Config& config, const Destina
   if (!key->is_private() || !crypto::jws_alg_for(*key))
     return Problem::make(ProblemKind::config_invalid, "destination '" + destination.id + "': " + file->string() +
                                                           " is not a private ES256/EdDSA key; receipts cannot be signed");
+  // Receipts nobody trusts would be ignored by every reader: the status would never move.
+  if (auto readers = load_receipt_signers(config.keys); !readers) {
+    spdlog::warn("deliverer '{}': cannot check that readers trust its receipt key: {}", destination.id,
+                 readers.problem().detail);
+  } else {
+    const crypto::Jwk* trusted = readers->find(key->kid());
+    if (trusted == nullptr || !same_public_key(*trusted, *key))
+      return Problem::make(ProblemKind::config_invalid,
+                           "destination '" + destination.id + "' signs its receipts with kid=" + key->kid() + " (" +
+                               file->string() + "), whose public half is in neither keys.trusted_gateways nor "
+                               "keys.trusted_deliverers: every reader would ignore its receipts");
+  }
   return key;
 }
 

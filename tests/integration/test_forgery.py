@@ -114,6 +114,13 @@ def run(work, procs, check):
           and json.loads((work / "keys/deliverer-wasser.pub.jwk").read_text()).get("kid") == "deliverer-wasser",
           f"dev-keys creates the deliverer's signing key with its own kid ({r.stdout} {r.stderr})")
 
+    untrusted = work / "untrusted.yaml"
+    untrusted.write_text(cfg.read_text().replace("  trusted_deliverers: [keys/deliverer-wasser.pub.jwk]\n", ""))
+    r = subprocess.run([XOEVGATE, "deliver", "--config", str(untrusted), "--destination", "wasser"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "trusted_deliverers" in r.stderr and r.stderr.count("\n") == 1,
+          f"a deliverer whose receipt key no reader trusts refuses to start, in one line ({r.stderr})")
+
     procs.start("gateway", "serve", "--config", str(cfg))
     procs.start("deliver-wasser", "deliver", "--config", str(cfg), "--destination", "wasser")
     procs.start("deliver-other", "deliver", "--config", str(cfg), "--destination", "other")
