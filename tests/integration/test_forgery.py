@@ -181,12 +181,19 @@ def run(work, procs, check):
           f"the tampered copy is dead-lettered under {tamper_origin}")
     check("delivered before" not in procs.log("deliver-wasser"), "the tampered copy is not 'delivered before'")
 
+    # 5. A forged later "rejected" for the delivered U (it would outrank "delivered" by time).
+    late = dict(forged, status="rejected", at="2099-01-01T00:00:00Z")
+    before = procs.log("gateway").count(f'key "{u}"')
+    produce(bootstrap, "xoev.receipts", u, json.dumps(late), [])
+    check(wait_until(lambda: procs.log("gateway").count(f'key "{u}"') > before, 20, "late forgery logged"),
+          "the forged later receipt is logged as unverified")
+
     final = status_of(u) or {}
     history = [h["status"] for h in final.get("history", [])]
     check(final.get("status") == "delivered" and "rejected" not in history and "dead-lettered" not in history,
           f"U's status is unaffected by the copies ({final})")
 
-    # 5. Callbacks: genuine ones only.
+    # 6. Callbacks: genuine ones only.
     check(wait_until(lambda: any(json.loads(b).get("status") == "delivered" and json.loads(b).get("messageId") == u
                                  for b in sender.received()), 20, "genuine callback"),
           "the sender is called back for U's genuine 'delivered'")
