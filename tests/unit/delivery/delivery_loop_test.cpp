@@ -11,6 +11,7 @@
 
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/jwk.h"
+#include "gateway/kafka/embedded_cluster.h"
 #include "gateway/kafka/topic_names.h"
 #include "gateway/status/receipt_signature.h"
 #include "tests/support/files.h"
@@ -218,7 +219,7 @@ struct Harness {
   std::jthread thread;
 
   explicit Harness(std::function<DeliveryOutcome(const Message&)> script,
-                   const std::vector<std::string>& delivered_before = {}) {
+                   const std::vector<std::string>& delivered_before = {}, BacklogMonitor* dead_letter_backlog = nullptr) {
     DeliveryLoop::Parts parts;
     parts.destination.id = "standesamt";
     parts.destination.topic = "xoev.standesamt";
@@ -228,6 +229,7 @@ struct Harness {
     parts.trusted = ring(gateway_key().public_key());
     parts.decryption = ring(destination_key());
     parts.signing_key = deliverer_key();
+    parts.dead_letter_backlog = dead_letter_backlog;
     auto a = std::make_unique<FakeAdapter>(events, std::move(script));
     adapter = a.get();
     parts.adapter = std::move(a);
@@ -435,6 +437,26 @@ TEST(DeliveryLoop, ReceiptsAreSignedWithTheDeliverersKey) {
   ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)"));
   EXPECT_TRUE(h.sink.last_receipt_verified_with(ring(deliverer_key().public_key())));
   EXPECT_FALSE(h.sink.last_receipt_verified_with(ring(gateway_key().public_key())));
+}
+
+// A dead letter is an accepted message: while the DLQ is too full to keep it (the mock
+// cluster would drop older ones), the record stays uncommitted in its topic.
+TEST(DeliveryLoop, ADeadLetterWaitsWhileTheDeadLetterTopicIsFull) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  ASSERT_TRUE((*cluster)->create_topic(names::dlq_topic("standesamt"), 1));
+  BacklogMonitor full((*cluster)->connection(), {{names::dlq_topic("standesamt"), "xoevgate.standesamt"}}, 64, 1h);
+  ASSERT_TRUE(full.refresh_now());
+  Harness h([](const Message&) -> DeliveryOutcome { return Reject{Problem::make(ProblemKind::bad_request, "no")}; }, {},
+            &full);
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.loop->counters().dead_letter_waits.load() >= 2; }))
+      << testing::PrintToString(h.events.all());
+  h.stop();
+  EXPECT_EQ(h.events.count_starting_with("dead letter"), 0u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count_starting_with("receipt rejected"), 0u);
+  EXPECT_EQ(h.events.count_starting_with("commit"), 0u) << "the record stays in its topic";
 }
 
 // The durable proof: after the loop is gone, a fresh ledger on the same file knows m1.
