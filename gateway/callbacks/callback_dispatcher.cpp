@@ -9,7 +9,8 @@
 #include "gateway/http/http_client.h"
 #include "gateway/kafka/consumer.h"
 #include "gateway/kafka/topic_names.h"
-#include "gateway/status/receipt.h"
+#include "gateway/core/routing_fields.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
 
@@ -19,7 +20,8 @@ bool has_callbacks(const Config& config) {
   return false;
 }
 
-CallbackDispatcher::CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots) : snapshots_(snapshots) {
+CallbackDispatcher::CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots, crypto::KeyRing trusted)
+    : snapshots_(snapshots), trusted_(std::move(trusted)) {
   service_ = std::make_unique<ConsumerService>(
       "callbacks",
       [connection = std::move(connection)]() -> Result<std::unique_ptr<RecordSource>> {
@@ -74,7 +76,10 @@ void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop
     auto polled = receipts.poll(std::chrono::milliseconds(200));
     if (!polled || !polled->has_value()) continue;
     const ConsumedRecord& record = **polled;
-    auto receipt = Receipt::from_json(record.env.value);
+    auto receipt = verify_receipt(record.env, trusted_);
+    if (!receipt)  // counted and logged at warn by the receipts tracker, which reads every record too
+      spdlog::debug("callbacks: skipping an unverified record at {}/{}/{} (key \"{}\"): {}", names::kReceiptsTopic,
+                    record.partition, record.offset, printable(record.env.key), receipt.problem().detail);
     if (receipt && !receipt->route.empty()) {
       const auto snap = snapshots_.get();
       for (const auto& route : snap->config().routes) {

@@ -3,6 +3,8 @@
 // body (header X-Xoev-Signature: t=<unix>,v1=<hex>). The gateway instances share the
 // work as consumer group xoevgate.callbacks on xoev.receipts, so each receipt is sent
 // by one instance; failed calls are retried a few times, then logged and skipped.
+// Only receipts signed by a trusted gateway or deliverer key are sent: whoever can
+// write to xoev.receipts cannot make the gateway post to a sender.
 #pragma once
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <memory>
 #include <stop_token>
 
+#include "gateway/crypto/key_ring.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/kafka_connection.h"
@@ -18,8 +21,9 @@ namespace xoev {
 
 class CallbackDispatcher {
  public:
-  // Starts consuming at once; `snapshots` must outlive the dispatcher.
-  CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots);
+  // Starts consuming at once; `snapshots` must outlive the dispatcher. `trusted`: the
+  // keys whose receipts count (load_receipt_signers).
+  CallbackDispatcher(KafkaConnection connection, SnapshotHolder& snapshots, crypto::KeyRing trusted);
   ~CallbackDispatcher() { stop(); }
   void stop() { service_.reset(); }
   uint64_t sent() const { return sent_.load(); }
@@ -32,6 +36,7 @@ class CallbackDispatcher {
   std::string secret(const fs::path& file);
 
   SnapshotHolder& snapshots_;
+  const crypto::KeyRing trusted_;
   std::map<fs::path, std::string> secrets_;  // only the service's thread uses it
   std::atomic<uint64_t> sent_{0}, failed_{0};
   std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go

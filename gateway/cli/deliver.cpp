@@ -3,7 +3,9 @@
 
 #include "gateway/cli/command.h"
 #include "gateway/kafka/producer.h"
+#include "gateway/kafka/topic_names.h"
 #include "gateway/runtime/deliverer_pool.h"
+#include "gateway/runtime/kafka_runtime.h"
 #include "gateway/preflight/preflight.h"
 #include "gateway/runtime/signal_waiter.h"
 #include "gateway/runtime/systemd_notify.h"
@@ -34,8 +36,12 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     auto producer = xoev::Producer::create(xoev::delivery_connection(conn), "xoevgate-deliver-" + d->id,
                                            c->gateway.ack_timeout);
     if (!producer) return xoev::cli::fail(producer.problem());
+    // Dead letters must stay visible: on a cluster that drops records (dev-kafka) the
+    // loop waits while its DLQ is near the limit. Declared before the pool: outlives it.
+    auto dead_letter_backlog =
+        xoev::start_backlog_monitor(*c, conn, {{xoev::names::dlq_topic(d->id), xoev::names::consumer_group(d->id)}});
     xoev::DelivererPool pool;
-    if (auto s = pool.add(conn, *c, *d, **producer); !s) return xoev::cli::fail(s.problem());
+    if (auto s = pool.add(conn, *c, *d, **producer, dead_letter_backlog.get()); !s) return xoev::cli::fail(s.problem());
     if (auto s = xoev::systemd_notify_ready("delivering " + d->id); !s)
       spdlog::warn("systemd notification: {}", s.problem().one_line());
     signals.wait();

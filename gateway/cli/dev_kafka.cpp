@@ -2,6 +2,11 @@
 // setups and tests. First line of stdout: the bootstrap list (flushed); logs on stderr;
 // runs until SIGINT/SIGTERM.
 //
+// It identifies itself by its cluster id ("mockCluster…", librdkafka's mock cluster):
+// a gateway or deliverer pointed at it recognises a cluster that drops records past
+// ~5 MB per partition and applies the embedded back-pressure by itself
+// (BacklogMonitor::Applies::if_cluster_drops_records), for destination and DLQ topics.
+//
 // Hidden --control-stdin (for fault tests): reads one command per line from stdin and
 // answers one line on stdout, "ok <command>" or "error <command>: <why>":
 //   down N | up N          take broker N (1..brokers) down / bring it up again

@@ -2,6 +2,10 @@
 // `make run` (private keys are never in git). Reads the config with the same loader
 // as serve:
 //   keys.signing, keys.trusted_gateways         → ES256 pair, kid "gateway-dev"
+//   destinations[].adapter.signing_key,
+//   keys.trusted_deliverers                     → ES256 pair, kid = file stem (a deliverer's
+//                                                 receipt key; its own kid, so it never clashes
+//                                                 with the gateway's in the readers' ring)
 //   destinations[].encryption_keys,
 //   destinations[].adapter.decryption_keys      → ECDH-ES+A256KW P-256 pair, kid = file stem
 // X.pub.jwk and X.jwk are one pair. Existing files are left alone; a missing public
@@ -30,7 +34,7 @@ constexpr std::string_view kPubSuffix = ".pub.jwk";
 constexpr std::string_view kJwkSuffix = ".jwk";
 constexpr const char* kDevSigningKid = "gateway-dev";
 
-enum class Role { signing, encryption };
+enum class Role { signing, deliverer_signing, encryption };
 
 struct Pair {
   fs::path private_file, public_file;
@@ -72,8 +76,8 @@ Status ensure(const fs::path& file, Role role) {
   }
   if (have_public)  // a public key of someone else: we cannot invent its private half
     return xoev::ok_status();
-  const bool signing = role == Role::signing;
-  const std::string kid = signing ? kDevSigningKid : pair->stem;
+  const bool signing = role != Role::encryption;
+  const std::string kid = role == Role::signing ? kDevSigningKid : pair->stem;
   const std::string alg(signing ? xoev::crypto::kAlgEs256 : xoev::crypto::kAlgEcdhEsA256kw);
   auto key = Jwk::generate(Jwk::Type::ec_p256, kid, alg);
   if (!key) return std::move(key).problem();
@@ -96,7 +100,9 @@ int run(const std::string& config_file) {
   std::vector<std::pair<fs::path, Role>> wanted;
   if (config.keys.signing) wanted.emplace_back(*config.keys.signing, Role::signing);
   for (const auto& p : config.keys.trusted_gateways) wanted.emplace_back(p, Role::signing);
+  for (const auto& p : config.keys.trusted_deliverers) wanted.emplace_back(p, Role::deliverer_signing);
   for (const auto& d : config.destinations) {
+    if (d.adapter.signing_key) wanted.emplace_back(*d.adapter.signing_key, Role::deliverer_signing);
     for (const auto& p : d.encryption_keys) wanted.emplace_back(p, Role::encryption);
     for (const auto& p : d.adapter.decryption_keys) wanted.emplace_back(p, Role::encryption);
   }

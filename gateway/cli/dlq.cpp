@@ -3,6 +3,7 @@
 
 #include "gateway/cli/command.h"
 #include "gateway/dlq/dead_letters.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace {
 
@@ -25,7 +26,9 @@ XOEVGATE_COMMAND("dlq", "list or replay a destination's dead letters", [](CLI::A
           xoev::ProblemKind::usage, "the embedded cluster lives inside `serve`; dead letters are reachable with "
                                     "`xoevgate dev-kafka` or a real cluster"));
     const xoev::KafkaConnection conn{c->kafka.bootstrap, c->kafka.properties};
-    auto letters = xoev::read_dead_letters(conn, *d);
+    auto signers = xoev::load_receipt_signers(c->keys);  // statuses come from verified receipts only
+    if (!signers) return xoev::cli::fail(signers.problem());
+    auto letters = xoev::read_dead_letters(conn, *d, *signers);
     if (!letters) return xoev::cli::fail(letters.problem());
     if (*action == "list") {
       for (const auto& l : *letters) std::cout << l.to_json().dump() << "\n";

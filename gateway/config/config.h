@@ -35,8 +35,9 @@ struct KafkaSection {
   int partitions = 3;                               // for topics the embedded cluster creates
   // librdkafka's mock cluster (embedded, or `xoevgate dev-kafka`) keeps ~5 MB per
   // partition and silently drops older records. Undelivered bytes per partition stay
-  // below this, else 503 backlog-full. Default: 3 MiB when embedded, off (0) for
-  // other clusters — set it when bootstrap points at `xoevgate dev-kafka`.
+  // below this, else 503 backlog-full. Default: 3 MiB when embedded; 0 for other
+  // clusters means "3 MiB once the cluster is identified as a mock cluster (dev-kafka),
+  // none for a real one" (gateway/runtime/kafka_runtime.h).
   size_t backlog_bytes_per_partition = 0;
   bool embedded() const { return bootstrap == "embedded"; }
 };
@@ -44,6 +45,9 @@ struct KafkaSection {
 struct KeysSection {
   std::optional<fs::path> signing;                  // gateway's private signing JWK
   std::vector<fs::path> trusted_gateways;           // public JWKs adapters accept
+  // Public JWKs of deliverers whose receipts (status) readers accept, besides the
+  // gateways' own (CONTRACTS.md §3: readers apply only verified receipts).
+  std::vector<fs::path> trusted_deliverers;
   Location where;                                   // the keys: mapping
 };
 
@@ -58,6 +62,9 @@ struct AdapterSettings {
 struct AdapterSection {
   std::string type;                                 // a registered outbound adapter: file | http | xta ...
   std::vector<fs::path> decryption_keys;            // private JWKs held by the adapter
+  // The deliverer's private ES256/EdDSA key that signs its receipts; default:
+  // keys.signing when that file exists on the deliverer's host (in-process deliverers).
+  std::optional<fs::path> signing_key;
   bool in_process = false;
   int max_attempts = 8;
   std::chrono::milliseconds initial_backoff{500};

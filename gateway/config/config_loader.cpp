@@ -124,17 +124,19 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
 void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
   if (!n) return;
   if (!r.is_map(n, "keys")) return;
-  r.only_keys(n, {"signing", "trusted_gateways"}, "keys");
+  r.only_keys(n, {"signing", "trusted_gateways", "trusted_deliverers"}, "keys");
   k.where = r.where(n);
   // Key files are read by the preflight of the process that holds them: a deliverer's
   // host has no signing key, the gateway's no decryption key.
   if (n["signing"]) k.signing = r.path(n, "signing", true);
   k.trusted_gateways = r.paths(n, "trusted_gateways");
+  k.trusted_deliverers = r.paths(n, "trusted_deliverers");
 }
 
 // The keys every adapter has; the adapter's factory lists its own.
-const std::vector<std::string> kCommonAdapterKeys = {"type", "decryption_keys", "in_process", "max_attempts",
-                                                     "initial_backoff", "max_backoff", "max_age", "state_directory",
+const std::vector<std::string> kCommonAdapterKeys = {"type",         "decryption_keys", "signing_key",
+                                                     "in_process",   "max_attempts",    "initial_backoff",
+                                                     "max_backoff",  "max_age",         "state_directory",
                                                      "dedupe_window"};
 
 void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
@@ -168,6 +170,7 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   a.decryption_keys = r.paths(n, "decryption_keys");
   if (a.decryption_keys.empty())
     r.error(n, where + " needs decryption_keys (the destination's private keys, newest first)");
+  if (n["signing_key"]) a.signing_key = r.path(n, "signing_key", true);
   a.in_process = r.boolean(n, "in_process", false);
   a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);

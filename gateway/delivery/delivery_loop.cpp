@@ -8,17 +8,75 @@
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
 #include "gateway/crypto/envelope_seal.h"
+#include "gateway/core/routing_fields.h"
+#include "gateway/crypto/jws.h"
 #include "gateway/crypto/key_file.h"
+#include "gateway/crypto/openssl_util.h"
 #include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/message_record.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
+namespace {
+
+bool same_public_key(const crypto::Jwk& a, const crypto::Jwk& b) {
+  const auto ja = a.to_json(false), jb = b.to_json(false);
+  for (const char* member : {"kty", "crv", "x", "y"})
+    if (ja.value(member, "") != jb.value(member, "")) return false;
+  return true;
+}
+
+// adapter.signing_key, else keys.signing when this host holds it (in-process deliverers).
+Result<crypto::Jwk> load_receipt_signing_key(const Config& config, const DestinationSection& destination) {
+  std::optional<fs::path> file = destination.adapter.signing_key;
+  std::error_code ec;
+  if (!file && config.keys.signing && fs::exists(*config.keys.signing, ec)) file = config.keys.signing;
+  if (!file)
+    return Problem::make(ProblemKind::config_invalid,
+                         "destination '" + destination.id + "' has no key to sign its receipts: set adapter.signing_key "
+                         "(a private ES256/EdDSA JWK whose public half is in keys.trusted_deliverers)");
+  auto key = crypto::load_jwk_file(*file);
+  if (!key) return key.problem();
+  if (!key->is_private() || !crypto::jws_alg_for(*key))
+    return Problem::make(ProblemKind::config_invalid, "destination '" + destination.id + "': " + file->string() +
+                                                          " is not a private ES256/EdDSA key; receipts cannot be signed");
+  // Receipts nobody trusts would be ignored by every reader: the status would never move.
+  if (auto readers = load_receipt_signers(config.keys); !readers) {
+    spdlog::warn("deliverer '{}': cannot check that readers trust its receipt key: {}", destination.id,
+                 readers.problem().detail);
+  } else {
+    const crypto::Jwk* trusted = readers->find(key->kid());
+    if (trusted == nullptr || !same_public_key(*trusted, *key))
+      return Problem::make(ProblemKind::config_invalid,
+                           "destination '" + destination.id + "' signs its receipts with kid=" + key->kid() + " (" +
+                               file->string() + "), whose public half is in neither keys.trusted_gateways nor "
+                               "keys.trusted_deliverers: every reader would ignore its receipts");
+  }
+  return key;
+}
+
+// Problems of crypto::open() that come after the signature was verified: then the
+// record's id is authentic and a receipt may speak about it. Anything else (unsigned,
+// JWS, "signature ...", or an unexpected text) counts as not verified.
+bool signature_was_verified(const Problem& p) {
+  return p.detail.rfind("JWE:", 0) == 0 || p.detail.rfind("protected header", 0) == 0;
+}
+
+std::string origin(const ConsumedRecord& r) {
+  return r.env.topic + "/" + std::to_string(r.partition) + "/" + std::to_string(r.offset);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const Config& config, const DestinationSection& destination,
-                                                           RecordSink& sink) {
+                                                           RecordSink& sink, BacklogMonitor* dead_letter_backlog) {
   Parts parts;
   parts.destination = destination;
+  parts.dead_letter_backlog = dead_letter_backlog;
+  auto signing = load_receipt_signing_key(config, destination);
+  if (!signing) return signing.problem();
+  parts.signing_key = std::move(signing).value();
   auto trusted = crypto::load_key_ring(config.keys.trusted_gateways);
   if (!trusted) return trusted.problem();
   if (trusted->empty())
@@ -43,8 +101,9 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
       decryption_(std::move(parts.decryption)),
       adapter_(std::move(parts.adapter)),
       ledger_(std::move(parts.ledger)),
+      dead_letter_backlog_(parts.dead_letter_backlog),
       sink_(sink),
-      receipts_(sink) {}
+      receipts_(sink, std::move(parts.signing_key).value()) {}
 
 void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
@@ -72,17 +131,52 @@ bool DeliveryLoop::publish_and_wait(const Receipt& r) {
   return result.get().ok();
 }
 
-bool DeliveryLoop::dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts) {
+bool DeliveryLoop::dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts, bool unverified) {
   Envelope env = record.env;  // still encrypted and signed: replay puts it back unchanged
   env.topic = names::dlq_topic(destination_.id);
+  if (unverified) env.key = origin(record);  // it speaks for no message id
   env.set(header::dlq_reason, reason);
   env.set(header::dlq_attempts, std::to_string(attempts));
-  auto done = std::make_shared<std::promise<Status>>();
+  env.set(header::dlq_topic, record.env.topic);
+  env.set(header::dlq_partition, std::to_string(record.partition));
+  env.set(header::dlq_offset, std::to_string(record.offset));
+  if (unverified) env.set(header::dlq_unverified, "true");
+  size_t bytes = env.key.size() + env.value.size();
+  for (const auto& [k, v] : env.headers) bytes += k.size() + v.size();
+  // The mock cluster drops the oldest records of a full partition, dead letters too:
+  // wait (the record stays in its topic, uncommitted) rather than lose one.
+  if (dead_letter_backlog_ && !dead_letter_backlog_->admits(env.topic, bytes)) {
+    ++counters_.dead_letter_waits;
+    spdlog::warn("deliverer '{}': dead-letter topic {} is near the cluster's per-partition limit; holding {} in {}",
+                 destination_.id, env.topic, origin(record), destination_.topic);
+    return false;
+  }
+  const std::string topic = env.topic;
+  auto done = std::make_shared<std::promise<Result<BrokerAck>>>();
   auto result = done->get_future();
-  sink_.produce(std::move(env), [done](Result<BrokerAck> d) { done->set_value(d ? ok_status() : Status(d.problem())); });
-  const Status s = result.get();
-  if (!s) spdlog::error("dead letter for {} not stored: {}", record.env.key, s.problem().detail);
-  return s.ok();
+  sink_.produce(std::move(env), [done](Result<BrokerAck> d) { done->set_value(std::move(d)); });
+  const Result<BrokerAck> ack = result.get();
+  if (!ack) {
+    spdlog::error("dead letter of {} not stored: {}", origin(record), ack.problem().detail);
+    return false;
+  }
+  if (dead_letter_backlog_) dead_letter_backlog_->record_produced(topic, ack->partition, ack->offset, bytes);
+  return true;
+}
+
+DeliveryLoop::Handled DeliveryLoop::refuse_unverified(RecordSource& source, const ConsumedRecord& record,
+                                                      const std::string& why, const std::stop_token& stop) {
+  ++counters_.unverified;
+  // Everything in this record is the writer's choice: escaped, and no receipt for its id.
+  spdlog::error("deliverer '{}': record {} refused, not verifiably a message for '{}' (claims id \"{}\"): {}",
+                destination_.id, origin(record), destination_.id, printable(record.env.get(header::message_id)),
+                printable(why, 200));
+  if (!until_done(stop, "dead letter of " + origin(record),
+                  [&] { return dead_letter(record, "unverified: " + why, 0, true); }))
+    return Handled::stopped;
+  if (auto c = source.commit(record); !c)
+    spdlog::warn("commit of {} failed ({}); it will be refused again", origin(record), c.problem().detail);
+  return Handled::committed;
 }
 
 template <class Attempt>
@@ -107,7 +201,8 @@ std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
 
 DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record,
                                            const std::stop_token& stop) {
-  const std::string id = record.env.get(header::message_id).empty() ? record.env.key : record.env.get(header::message_id);
+  // The signed header, never the (unsigned) record key; checked below before any use.
+  const std::string id = record.env.get(header::message_id);
   // Every receipt carries the steps before it, starting with the acceptance time
   // from the signed header, so the newest receipt alone is the whole status.
   std::vector<std::pair<ReceiptStatus, std::string>> so_far;
@@ -128,7 +223,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   // Outcome durable first (dead letter where needed, then the receipt), then the
   // offset. Nothing is committed past an outcome that is not stored.
   auto finish = [&](ReceiptStatus s, const std::string& detail, bool to_dlq, int attempts) {
-    if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts); }))
+    if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts, false); }))
       return Handled::stopped;
     const Receipt outcome = receipt(s, detail);  // built once: retries repeat the same receipt
     if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
@@ -137,17 +232,33 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     return Handled::committed;
   };
 
-  // Delivered before (a crash came between delivery and commit): never again.
-  if (ledger_->contains(id)) {
-    ++counters_.duplicates;
-    spdlog::info("message {} for '{}' was delivered before; not delivering again", id, destination_.id);
-    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
-  }
+  // Nothing about a record is known before its signature is verified, so the ledger
+  // comes after it. A record whose (signed) destination is not ours is refused before
+  // that: refusing needs no trust, and its failed decryption must not reach its id.
+  const std::string* claimed_destination = record.env.find(header::destination);
+  if (claimed_destination == nullptr || *claimed_destination != destination_.id)
+    return refuse_unverified(source, record,
+                             "its xoev-destination \"" + printable(claimed_destination ? *claimed_destination : "") +
+                                 "\" is not this deliverer's",
+                             stop);
   auto opened = crypto::open(record.env, trusted_, decryption_);
+  if (!opened && !signature_was_verified(opened.problem()))
+    return refuse_unverified(source, record, opened.problem().detail, stop);
+  if (id.empty()) {  // signed as absent: nothing to speak about
+    if (opened) crypto::cleanse(*opened);
+    return refuse_unverified(source, record, "the signed record has no xoev-message-id", stop);
+  }
   if (!opened) {
     ++counters_.rejected;
-    spdlog::error("message {} for '{}' rejected: {}", id, destination_.id, opened.problem().detail);
+    spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, opened.problem().detail);
     return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0);
+  }
+  // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
+  if (ledger_->contains(id)) {
+    ++counters_.duplicates;
+    crypto::cleanse(*opened);
+    spdlog::info("message {} for '{}' was delivered before; not delivering again", printable(id), destination_.id);
+    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
   }
   Message m = from_record(record.env);  // verified headers: open() checked the signature
   m.message_id = id;

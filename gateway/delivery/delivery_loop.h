@@ -12,10 +12,22 @@
 // acknowledged by the broker — and the outcome's receipt was acknowledged too. What
 // cannot be made durable is retried (with backoff) until a stop is requested; then
 // the record stays uncommitted and the partition's next owner handles it again.
+//
+// A deliverer speaks only about what it verified: the signature is checked first,
+// then the signed xoev-destination against its own id, then the ledger. A record that
+// fails either check is dead-lettered under its topic/partition/offset (headers
+// xoev-dlq-topic/-partition/-offset, xoev-dlq-unverified: true) and gets NO receipt:
+// the id it claims may be another, real message's. Receipts are signed with the
+// deliverer's own key (Parts::signing_key).
+//
+// Dead letters are accepted messages and must stay visible: when the dead-letter
+// topic's backlog is near the cluster's limit (Parts::dead_letter_backlog), the
+// deliverer waits instead of dead-lettering, so the record stays in its topic.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -24,6 +36,7 @@
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
+#include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
 #include "gateway/kafka/record_source.h"
 #include "gateway/status/receipt_publisher.h"
@@ -34,6 +47,8 @@ class DeliveryLoop {
  public:
   struct Counters {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
+    std::atomic<uint64_t> unverified{0};     // signature failed or another destination's record
+    std::atomic<uint64_t> dead_letter_waits{0};  // dead letters held back while the DLQ was full
   };
   // What a loop is made of; create() builds it from the config, tests from fakes.
   struct Parts {
@@ -42,11 +57,15 @@ class DeliveryLoop {
     crypto::KeyRing decryption;  // the destination's private keys
     OutboundAdapterPtr adapter;
     std::unique_ptr<DeliveredLedger> ledger;
+    std::optional<crypto::Jwk> signing_key;  // signs this deliverer's receipts; required
+    // Watches names::dlq_topic(destination.id) when the cluster drops records; may be
+    // null (a real cluster keeps them). Must outlive the loop.
+    BacklogMonitor* dead_letter_backlog = nullptr;
   };
 
   // `sink` carries receipts and dead letters; it must outlive the loop.
   static Result<std::unique_ptr<DeliveryLoop>> create(const Config& config, const DestinationSection& destination,
-                                                      RecordSink& sink);
+                                                      RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr);
   DeliveryLoop(Parts parts, RecordSink& sink);
 
   // Handles the records of `source` until a stop is requested.
@@ -57,8 +76,12 @@ class DeliveryLoop {
  private:
   enum class Handled { committed, stopped };
   Handled handle(RecordSource& source, const ConsumedRecord& record, const std::stop_token& stop);
-  // Sends the record to the DLQ and waits for the broker (returns false if it could not).
-  bool dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts);
+  // Sends the record to the DLQ and waits for the broker (returns false if it could not,
+  // or if the DLQ is too full to take it now). `unverified`: keyed by its origin, not its id.
+  bool dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts, bool unverified);
+  // A record that is not verifiably ours: dead-lettered under its origin, no receipt.
+  Handled refuse_unverified(RecordSource& source, const ConsumedRecord& record, const std::string& why,
+                            const std::stop_token& stop);
   bool publish_and_wait(const Receipt& r);
   // Calls `attempt` until it succeeds (true) or a stop is requested (false), with
   // backoff between tries; the first try happens even when already stopping.
@@ -71,6 +94,7 @@ class DeliveryLoop {
   crypto::KeyRing decryption_;
   OutboundAdapterPtr adapter_;
   std::unique_ptr<DeliveredLedger> ledger_;
+  BacklogMonitor* dead_letter_backlog_;
   RecordSink& sink_;
   ReceiptPublisher receipts_;
   Counters counters_;

@@ -4,6 +4,7 @@
 
 #include "gateway/kafka/producer.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
 namespace {
@@ -30,6 +31,8 @@ Status read_topic(const KafkaConnection& connection, const std::string& topic, F
 
 nlohmann::json DeadLetter::to_json() const {
   return {{"messageId", message_id},
+          {"unverified", unverified},
+          {"origin", origin},
           {"reason", reason},
           {"attempts", attempts},
           {"messageType", record.env.get(header::message_type)},
@@ -40,11 +43,12 @@ nlohmann::json DeadLetter::to_json() const {
           {"pending", pending()}};
 }
 
-Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connection, const DestinationSection& destination) {
+Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connection, const DestinationSection& destination,
+                                                  const crypto::KeyRing& receipt_signers) {
   StatusStore status;
   if (auto s = read_topic(connection, std::string(names::kReceiptsTopic),
                           [&](const ConsumedRecord& r) {
-                            if (auto receipt = Receipt::from_json(r.env.value)) status.apply(*receipt);
+                            if (auto receipt = verify_receipt(r.env, receipt_signers)) status.apply(*receipt);
                           });
       !s)
     return s.problem();
@@ -53,7 +57,11 @@ Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connect
                           [&](const ConsumedRecord& r) {
                             DeadLetter d;
                             d.record = r;
-                            d.message_id = r.env.get(header::message_id).empty() ? r.env.key : r.env.get(header::message_id);
+                            d.unverified = r.env.get(header::dlq_unverified) == "true";
+                            d.origin = r.env.get(header::dlq_topic) + "/" + r.env.get(header::dlq_partition) + "/" +
+                                       r.env.get(header::dlq_offset);
+                            // An unverified letter's id is only what its writer claimed.
+                            d.message_id = d.unverified ? std::string{} : r.env.get(header::message_id);
                             d.reason = r.env.get(header::dlq_reason);
                             try {
                               d.attempts = std::stoi(r.env.get(header::dlq_attempts));
@@ -65,7 +73,8 @@ Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connect
       !s)
     return s.problem();
   for (auto& d : letters)
-    if (auto m = status.get(d.message_id)) d.current = m->status;
+    if (!d.unverified)
+      if (auto m = status.get(d.message_id)) d.current = m->status;
   return letters;
 }
 
@@ -77,7 +86,7 @@ Result<size_t> replay_dead_letters(const KafkaConnection& connection, const Dest
   std::vector<std::future<Status>> acks;
   std::vector<std::string> seen;
   for (const auto& d : letters) {
-    if (only_id ? d.message_id != *only_id : !d.pending()) continue;
+    if (d.unverified || (only_id ? d.message_id != *only_id : !d.pending())) continue;
     if (std::find(seen.begin(), seen.end(), d.message_id) != seen.end()) continue;  // once per message
     seen.push_back(d.message_id);
     Envelope env = d.record.env;

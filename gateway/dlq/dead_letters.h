@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config/config.h"
+#include "gateway/crypto/key_ring.h"
 #include "gateway/kafka/consumer.h"
 #include "gateway/kafka/kafka_connection.h"
 #include "gateway/status/status_store.h"
@@ -21,16 +22,24 @@ struct DeadLetter {
   std::string message_id;
   std::string reason;
   int attempts = 0;
-  std::optional<ReceiptStatus> current;  // from xoev.receipts; nullopt if unknown
+  std::optional<ReceiptStatus> current;  // from verified receipts on xoev.receipts; nullopt if unknown
+  // The record was not verifiably the message it claims (bad signature, another
+  // destination's record): it speaks for no message id and is never replayed.
+  bool unverified = false;
+  std::string origin;  // topic/partition/offset it was dead-lettered from
 
   // Replay only what is still undelivered: a replayed and then delivered message
   // stays in the DLQ topic (Kafka is append-only) but is not sent again.
-  bool pending() const { return !current || *current == ReceiptStatus::dead_lettered || *current == ReceiptStatus::rejected; }
+  bool pending() const {
+    return !unverified && (!current || *current == ReceiptStatus::dead_lettered || *current == ReceiptStatus::rejected);
+  }
   nlohmann::json to_json() const;
 };
 
 // Reads every dead letter of `destination` and the current status of each.
-Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connection, const DestinationSection& destination);
+// `receipt_signers`: the keys whose receipts count (load_receipt_signers).
+Result<std::vector<DeadLetter>> read_dead_letters(const KafkaConnection& connection, const DestinationSection& destination,
+                                                  const crypto::KeyRing& receipt_signers);
 
 // Produces the dead letters (all pending ones, or only `only_id`) back to the
 // destination topic; returns how many were replayed (after the broker acknowledged).

@@ -22,16 +22,37 @@ struct Offsets {
 
 BacklogMonitor::BacklogMonitor(const KafkaConnection& connection, std::vector<Watched> watched,
                                size_t budget_bytes_per_partition, std::chrono::milliseconds refresh,
-                               size_t unknown_record_bytes)
+                               size_t unknown_record_bytes, Applies applies)
     : connection_(connection),
       budget_(budget_bytes_per_partition),
       refresh_(std::max(refresh, std::chrono::milliseconds(10))),
-      unknown_record_bytes_(unknown_record_bytes) {
+      unknown_record_bytes_(unknown_record_bytes),
+      cluster_(applies == Applies::always ? ClusterKind::drops_records : ClusterKind::unknown) {
   for (auto& w : watched) {
     auto& groups = topics_[w.topic].groups;
     if (std::find(groups.begin(), groups.end(), w.group_id) == groups.end()) groups.push_back(std::move(w.group_id));
   }
   thread_ = std::thread([this] { run(); });
+}
+
+bool BacklogMonitor::is_mock_cluster_id(std::string_view cluster_id) { return cluster_id.starts_with("mockCluster"); }
+
+void BacklogMonitor::identify_cluster(int timeout_ms) {
+  if (cluster_ != ClusterKind::unknown) return;
+  char* id = rd_kafka_clusterid(meta_.get(), timeout_ms);
+  if (id == nullptr) return;  // not reachable yet: ask again next time
+  const std::string cluster_id(id);
+  rd_kafka_mem_free(meta_.get(), id);
+  if (is_mock_cluster_id(cluster_id)) {
+    cluster_ = ClusterKind::drops_records;
+    spdlog::warn("Kafka cluster {} is librdkafka's mock cluster (xoevgate dev-kafka): it keeps only ~5 MB per partition "
+                 "and drops older records, so back-pressure applies: at most {} undelivered bytes per partition",
+                 cluster_id, budget_);
+  } else {
+    cluster_ = ClusterKind::keeps_records;
+    spdlog::info("Kafka cluster {} keeps its records: no back-pressure (set kafka.backlog_bytes_per_partition to have "
+                 "one)", cluster_id);
+  }
 }
 
 BacklogMonitor::~BacklogMonitor() {
@@ -74,6 +95,9 @@ BacklogMonitor::Usage BacklogMonitor::usage(const PartitionState& p) const {
 }
 
 bool BacklogMonitor::admits(const std::string& topic, size_t next_bytes) const {
+  const ClusterKind kind = cluster_;
+  if (kind == ClusterKind::keeps_records) return true;
+  if (kind == ClusterKind::unknown) return false;  // may drop records; and if unreachable, takes nothing anyway
   std::lock_guard lock(mu_);
   auto t = topics_.find(topic);
   if (t == topics_.end()) return true;
@@ -130,6 +154,10 @@ Status BacklogMonitor::refresh_locked_io() {
     if (!rk) return std::move(rk).problem();
     meta_ = std::move(rk).value();
   }
+  identify_cluster(timeout_ms);
+  if (cluster_ == ClusterKind::keeps_records) return ok_status();
+  if (cluster_ == ClusterKind::unknown)
+    return Problem::make(ProblemKind::broker_unavailable, "backlog monitor: the Kafka cluster did not say who it is yet");
 
   std::map<std::string, std::vector<std::string>> groups_of_topic;
   {

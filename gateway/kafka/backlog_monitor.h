@@ -10,14 +10,23 @@
 // each. A background thread refreshes committed offsets (rd_kafka_committed on a
 // handle carrying the group's id that never subscribes, so it never joins the group)
 // and watermarks every `refresh`; refresh_now() does the same synchronously.
+//
+// Which clusters drop records: librdkafka's mock cluster (embedded, or `xoevgate
+// dev-kafka`) identifies itself by its cluster id "mockCluster…". With
+// Applies::if_cluster_drops_records the monitor first asks the cluster who it is:
+// until it knows, admits() says no (a cluster it cannot reach takes nothing anyway);
+// a real cluster is admitted without limit and no longer watched; a mock cluster gets
+// the budget, so a gateway pointed at dev-kafka never accepts what it would drop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,8 +49,16 @@ class BacklogMonitor {
   // holds at least one record, so counting records keeps us on the safe side.
   static constexpr size_t max_records_per_partition = 90000;
 
+  enum class Applies { always, if_cluster_drops_records };
+  // The budget for clusters that drop records when nothing else is configured: clear
+  // of the mock cluster's ~5 MB per partition.
+  static constexpr size_t mock_cluster_budget_bytes = 3u << 20;
+  // librdkafka's mock cluster names itself "mockCluster<hex>".
+  static bool is_mock_cluster_id(std::string_view cluster_id);
+
   BacklogMonitor(const KafkaConnection& connection, std::vector<Watched> watched, size_t budget_bytes_per_partition,
-                 std::chrono::milliseconds refresh, size_t unknown_record_bytes = 64 * 1024);
+                 std::chrono::milliseconds refresh, size_t unknown_record_bytes = 64 * 1024,
+                 Applies applies = Applies::always);
   ~BacklogMonitor();  // stops the refresh thread (waits for a refresh under way)
   BacklogMonitor(const BacklogMonitor&) = delete;
   BacklogMonitor& operator=(const BacklogMonitor&) = delete;
@@ -61,6 +78,9 @@ class BacklogMonitor {
   // Refreshes offsets now; the result of the last refresh (for /readyz and logs).
   Status refresh_now();
   Status last_refresh() const;
+  // With Applies::if_cluster_drops_records: true once the cluster was identified as
+  // one that drops records (always true with Applies::always).
+  bool limits_apply() const { return cluster_ == ClusterKind::drops_records; }
 
  private:
   struct PartitionState {
@@ -80,7 +100,10 @@ class BacklogMonitor {
     size_t records = 0;
   };
 
+  enum class ClusterKind { unknown, drops_records, keeps_records };
   Usage usage(const PartitionState& p) const;
+  // Asks the cluster for its id (with Applies::if_cluster_drops_records). Under io_mu_.
+  void identify_cluster(int timeout_ms);
   void run();
   Status refresh_locked_io();
 
@@ -88,6 +111,7 @@ class BacklogMonitor {
   const size_t budget_;
   const std::chrono::milliseconds refresh_;
   const size_t unknown_record_bytes_;
+  std::atomic<ClusterKind> cluster_;
 
   mutable std::mutex mu_;  // guards topics_ and last_
   std::map<std::string, TopicState> topics_;

@@ -2,6 +2,7 @@
 // tests with nothing to install. It keeps everything in memory (nothing on disk) and
 // keeps only ~5 MB (and at most 100,000 batches) per partition, silently dropping the
 // oldest records beyond that — the BacklogMonitor keeps the gateway below that limit.
+// Clients see its cluster id "mockCluster…" (BacklogMonitor::is_mock_cluster_id).
 //
 // Topics (librdkafka 2.0.x mock, see README "Embedded Kafka"):
 //   - auto-created by ANY Metadata request naming an unknown topic — a producer's, a

@@ -24,6 +24,13 @@ inline constexpr std::string_view signature = "xoev-signature";
 // Extra (not signed): delivery attempt bookkeeping on DLQ records.
 inline constexpr std::string_view dlq_reason = "xoev-dlq-reason";
 inline constexpr std::string_view dlq_attempts = "xoev-dlq-attempts";
+// Where the dead letter came from (every dead letter), and "true" when the record was
+// not verifiably the message it claims (bad signature, another destination's record):
+// such a letter speaks for no message id and is never replayed.
+inline constexpr std::string_view dlq_topic = "xoev-dlq-topic";
+inline constexpr std::string_view dlq_partition = "xoev-dlq-partition";
+inline constexpr std::string_view dlq_offset = "xoev-dlq-offset";
+inline constexpr std::string_view dlq_unverified = "xoev-dlq-unverified";
 // Extra (not signed): the route that chose the destination, so receipts can name it
 // and the route's sender callback finds them. Tampering only misdirects a notification.
 inline constexpr std::string_view route = "xoev-route";

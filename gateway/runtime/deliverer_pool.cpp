@@ -11,8 +11,8 @@ KafkaConnection delivery_connection(KafkaConnection connection) {
 }
 
 Status DelivererPool::add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-                          RecordSink& sink) {
-  auto loop = DeliveryLoop::create(config, destination, sink);
+                          RecordSink& sink, BacklogMonitor* dead_letter_backlog) {
+  auto loop = DeliveryLoop::create(config, destination, sink, dead_letter_backlog);
   if (!loop) return loop.problem();
   DeliveryLoop* raw = loop->get();
   loops_.push_back(std::move(loop).value());

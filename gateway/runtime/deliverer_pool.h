@@ -20,8 +20,9 @@ class DelivererPool {
   ~DelivererPool() { stop(); }
   // Starts consuming the destination's topic at once; `sink` (receipts, dead letters)
   // must stay usable until stop() returned.
+  // `dead_letter_backlog` (may be null) watches the destination's DLQ topic.
   Status add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-             RecordSink& sink);
+             RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr);
   // Stops every loop (each finishes or abandons its current record uncommitted).
   // The loops stay, for their counters. Idempotent.
   void stop();

@@ -10,6 +10,7 @@
 #include "gateway/preflight/preflight.h"
 #include "gateway/delivery/delivery_loop.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
 namespace {
@@ -42,18 +43,11 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   auto producer = Producer::create(rt->kafka_.connection, "xoevgate-gateway", config->gateway.ack_timeout);
   if (!producer) return producer.problem();
   rt->producer_ = std::move(producer).value();
-  rt->receipts_ = std::make_unique<ReceiptPublisher>(*rt->producer_);
-  rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_);
-
-  if (config->kafka.backlog_bytes_per_partition > 0) {
-    std::vector<BacklogMonitor::Watched> watched;
-    for (const auto& d : config->destinations) watched.push_back({d.topic, names::consumer_group(d.id)});
-    rt->backlog_ = std::make_unique<BacklogMonitor>(rt->kafka_.connection, std::move(watched),
-                                                    config->kafka.backlog_bytes_per_partition, std::chrono::milliseconds(250));
-    spdlog::warn("back-pressure: at most {} undelivered bytes per partition are accepted; beyond that POST answers "
-                 "503 backlog-full until the deliverers catch up (the mock cluster drops records past ~5 MB)",
-                 config->kafka.backlog_bytes_per_partition);
-  }
+  rt->backlog_ = start_backlog_monitor(*config, rt->kafka_.connection, watched_topics(*config));
+  rt->receipts_ = std::make_unique<ReceiptPublisher>(*rt->producer_, rt->snapshots_->get()->signing_key());
+  auto receipt_signers = load_receipt_signers(config->keys);
+  if (!receipt_signers) return receipt_signers.problem();
+  rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_, *receipt_signers);
   rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
                                                    rt->backlog_.get());
 
@@ -68,11 +62,12 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   }
   for (const auto& d : config->destinations)
     if (d.adapter.in_process)
-      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_); !s)
+      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_, rt->backlog_.get()); !s)
         return s.problem();
 
   // Started whether or not the config has callbacks now: a reload may add them.
-  rt->callbacks_ = std::make_unique<CallbackDispatcher>(rt->kafka_.connection, *rt->snapshots_);
+  rt->callbacks_ = std::make_unique<CallbackDispatcher>(rt->kafka_.connection, *rt->snapshots_,
+                                                        std::move(receipt_signers).value());
 
   rt->probe_ = std::jthread([r = rt.get()](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "broker-probe");

@@ -2,12 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/core/routing_fields.h"
 #include "gateway/kafka/consumer.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 
 namespace xoev {
 
-ReceiptsTracker::ReceiptsTracker(KafkaConnection connection, StatusStore& store) : store_(store) {
+ReceiptsTracker::ReceiptsTracker(StatusStore& store, crypto::KeyRing trusted)
+    : store_(store), trusted_(std::move(trusted)) {}
+
+ReceiptsTracker::ReceiptsTracker(KafkaConnection connection, StatusStore& store, crypto::KeyRing trusted)
+    : ReceiptsTracker(store, std::move(trusted)) {
   service_ = std::make_unique<ConsumerService>(
       "receipts",
       [connection = std::move(connection)]() -> Result<std::unique_ptr<RecordSource>> {
@@ -32,9 +38,13 @@ void ReceiptsTracker::run(RecordSource& receipts, std::stop_token stop) {
       }
       continue;
     }
-    auto receipt = Receipt::from_json((*polled)->env.value);
+    const ConsumedRecord& record = **polled;
+    auto receipt = verify_receipt(record.env, trusted_);
     if (!receipt) {
-      spdlog::warn("receipts: skipping a record that is no receipt at offset {}", (*polled)->offset);
+      ++unverified_;
+      // The key is whatever the writer chose: escaped, never trusted.
+      spdlog::warn("receipts: not applying an unverified record at {}/{}/{} (key \"{}\"): {}", names::kReceiptsTopic,
+                   record.partition, record.offset, printable(record.env.key), receipt.problem().detail);
       continue;
     }
     store_.apply(*receipt);

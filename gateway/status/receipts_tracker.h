@@ -1,12 +1,15 @@
 // Folds topic xoev.receipts into a StatusStore on a background consumer service, from
 // the beginning of the topic, so a restarted or additional gateway instance knows every
-// message's status (and answers resends with 200) without shared storage.
+// message's status (and answers resends with 200) without shared storage. Only
+// receipts signed by a trusted key are applied (receipt_signature.h); the others are
+// counted and logged with their partition and offset, never applied.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <stop_token>
 
+#include "gateway/crypto/key_ring.h"
 #include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/kafka_connection.h"
 #include "gateway/status/status_store.h"
@@ -15,20 +18,27 @@ namespace xoev {
 
 class ReceiptsTracker {
  public:
-  // Starts reading at once; `store` must outlive the tracker.
-  ReceiptsTracker(KafkaConnection connection, StatusStore& store);
+  // Starts reading at once; `store` must outlive the tracker. `trusted`: the keys of
+  // gateways and deliverers whose receipts count.
+  ReceiptsTracker(KafkaConnection connection, StatusStore& store, crypto::KeyRing trusted);
+  // For tests that drive run() themselves: no service is started.
+  ReceiptsTracker(StatusStore& store, crypto::KeyRing trusted);
   ~ReceiptsTracker() { stop(); }
   void stop() { service_.reset(); }
   bool caught_up() const { return caught_up_.load(); }
   uint64_t applied() const { return applied_.load(); }
+  // Records on xoev.receipts that were not applied: unsigned, untrusted, altered, no receipt.
+  uint64_t unverified() const { return unverified_.load(); }
 
   // The loop body, for the service (and for tests with a fake source).
   void run(RecordSource& receipts, std::stop_token stop);
 
  private:
   StatusStore& store_;
+  const crypto::KeyRing trusted_;
   std::atomic<bool> caught_up_{false};
   std::atomic<uint64_t> applied_{0};
+  std::atomic<uint64_t> unverified_{0};
   std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go
 };
 

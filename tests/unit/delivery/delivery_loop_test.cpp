@@ -11,7 +11,9 @@
 
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/jwk.h"
+#include "gateway/kafka/embedded_cluster.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_signature.h"
 #include "tests/support/files.h"
 
 namespace xoev {
@@ -101,10 +103,16 @@ class FakeSink : public RecordSink {
   void produce(Envelope env, AckCallback cb) override {
     std::string e;
     if (env.topic == names::kReceiptsTopic) {
+      {
+        std::lock_guard lock(mu_);
+        last_receipt_ = env;
+      }
       auto r = Receipt::from_json(env.value);
       e = "receipt " + std::string(r ? to_string(r->status) : "?") + " " + env.key;
     } else if (env.topic == names::dlq_topic("standesamt")) {
       e = "dead letter " + env.key;
+      std::lock_guard lock(mu_);
+      dead_letters_.push_back(env);
     } else {
       e = "produce " + env.topic + " " + env.key;
     }
@@ -115,9 +123,20 @@ class FakeSink : public RecordSink {
     events_.add(e);
     cb(BrokerAck{0, next_offset_++});
   }
+  bool last_receipt_verified_with(const crypto::KeyRing& trusted) const {
+    std::lock_guard lock(mu_);
+    return last_receipt_ && verify_receipt(*last_receipt_, trusted).ok();
+  }
+  std::vector<Envelope> dead_letters() const {
+    std::lock_guard lock(mu_);
+    return dead_letters_;
+  }
 
  private:
   Events& events_;
+  mutable std::mutex mu_;
+  std::vector<Envelope> dead_letters_;
+  std::optional<Envelope> last_receipt_;
   std::atomic<int64_t> next_offset_{0};
 };
 
@@ -154,6 +173,10 @@ const crypto::Jwk& destination_key() {
   static const crypto::Jwk k = crypto::Jwk::generate(crypto::Jwk::Type::x25519, "d-1", "ECDH-ES+A256KW").value();
   return k;
 }
+const crypto::Jwk& deliverer_key() {
+  static const crypto::Jwk k = crypto::Jwk::generate(crypto::Jwk::Type::ed25519, "deliverer-1", "EdDSA").value();
+  return k;
+}
 crypto::KeyRing ring(const crypto::Jwk& k) {
   crypto::KeyRing r;
   EXPECT_TRUE(r.add(k).ok());
@@ -161,7 +184,7 @@ crypto::KeyRing ring(const crypto::Jwk& k) {
 }
 
 // A record as the gateway produces it: headers, then sealed (JWE + gateway JWS).
-ConsumedRecord sealed_record(const std::string& id, int64_t offset) {
+ConsumedRecord sealed_record(const std::string& id, int64_t offset, const std::string& destination = "standesamt") {
   Envelope env;
   env.topic = "xoev.standesamt";
   env.key = id;
@@ -170,7 +193,7 @@ ConsumedRecord sealed_record(const std::string& id, int64_t offset) {
   env.set(header::standard, "XPersonenstand");
   env.set(header::sender, "psw:01");
   env.set(header::recipient, "psw:02");
-  env.set(header::destination, "standesamt");
+  env.set(header::destination, destination);
   env.set(header::accepted_at, "2026-01-02T03:04:05Z");
   env.set(header::content_type, "application/xml");
   env.set(header::traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
@@ -196,7 +219,7 @@ struct Harness {
   std::jthread thread;
 
   explicit Harness(std::function<DeliveryOutcome(const Message&)> script,
-                   const std::vector<std::string>& delivered_before = {}) {
+                   const std::vector<std::string>& delivered_before = {}, BacklogMonitor* dead_letter_backlog = nullptr) {
     DeliveryLoop::Parts parts;
     parts.destination.id = "standesamt";
     parts.destination.topic = "xoev.standesamt";
@@ -205,6 +228,8 @@ struct Harness {
     parts.destination.adapter.max_backoff = 5ms;
     parts.trusted = ring(gateway_key().public_key());
     parts.decryption = ring(destination_key());
+    parts.signing_key = deliverer_key();
+    parts.dead_letter_backlog = dead_letter_backlog;
     auto a = std::make_unique<FakeAdapter>(events, std::move(script));
     adapter = a.get();
     parts.adapter = std::move(a);
@@ -341,15 +366,97 @@ TEST(DeliveryLoop, StoppedDuringRetriesCommitsNothing) {
   for (const auto& e : h.events.all()) EXPECT_EQ(e.rfind("commit", 0), std::string::npos) << e;
 }
 
-TEST(DeliveryLoop, AnUnsignedRecordIsRejectedNotDelivered) {
+// What a refused record leaves behind: a dead letter keyed by its origin, naming it
+// in headers, and not a single receipt (its id may be another, real message's).
+void expect_refused_without_receipt(const Harness& h, const std::string& origin_key) {
+  EXPECT_EQ(h.events.count_starting_with("receipt"), 0u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count_starting_with("deliver"), 0u);
+  const auto letters = h.sink.dead_letters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].key, origin_key);
+  EXPECT_EQ(letters[0].get(header::dlq_topic), "xoev.standesamt");
+  EXPECT_EQ(letters[0].get(header::dlq_partition), "0");
+  EXPECT_EQ(letters[0].get(header::dlq_offset), origin_key.substr(origin_key.rfind('/') + 1));
+  EXPECT_EQ(letters[0].get(header::dlq_unverified), "true");
+  EXPECT_LT(h.events.first_starting_with("dead letter"), h.events.first_starting_with("commit"));
+}
+
+TEST(DeliveryLoop, AnUnsignedRecordIsDeadLetteredUnderItsOriginWithoutAReceipt) {
   Harness h(delivered);
-  ConsumedRecord forged = sealed_record("m1", 0);
+  ConsumedRecord forged = sealed_record("m1", 7);
   std::erase_if(forged.env.headers, [](const auto& kv) { return kv.first == header::signature; });
   h.source.push(forged);
   h.start();
   ASSERT_TRUE(h.wait_for_event("commit m1 (not in ledger)")) << testing::PrintToString(h.events.all());
-  EXPECT_EQ(h.events.count("deliver m1"), 0u);
-  EXPECT_GE(h.events.index_of("dead letter m1"), 0);
+  expect_refused_without_receipt(h, "xoev.standesamt/0/7");
+  EXPECT_EQ(h.loop->counters().unverified.load(), 1u);
+}
+
+TEST(DeliveryLoop, JunkClaimingAnIdGetsNoReceiptForIt) {
+  Harness h(delivered);
+  ConsumedRecord junk;
+  junk.env.topic = "xoev.standesamt";
+  junk.env.key = "m1";
+  junk.env.set(header::message_id, "m1\nforged log line");
+  junk.env.set(header::destination, "standesamt");
+  junk.env.value = "junk";
+  junk.partition = 0;
+  junk.offset = 3;
+  h.source.push(junk);
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (not in ledger)")) << testing::PrintToString(h.events.all());
+  expect_refused_without_receipt(h, "xoev.standesamt/0/3");
+}
+
+// Signature first, then the ledger: an altered copy of a delivered id is no "delivered before".
+TEST(DeliveryLoop, ATamperedCopyOfADeliveredIdIsRefusedNotDeliveredBefore) {
+  Harness h(delivered, {"m1"});
+  ConsumedRecord tampered = sealed_record("m1", 4);
+  tampered.env.value[tampered.env.value.size() / 2] ^= 1;
+  h.source.push(tampered);
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)")) << testing::PrintToString(h.events.all());
+  expect_refused_without_receipt(h, "xoev.standesamt/0/4");
+  EXPECT_EQ(h.loop->counters().duplicates.load(), 0u);
+}
+
+// Validly signed, but for another destination (copied into this topic): refused here.
+TEST(DeliveryLoop, ARecordSignedForAnotherDestinationIsRefused) {
+  Harness h(delivered);
+  h.source.push(sealed_record("m1", 5, "finanzamt"));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (not in ledger)")) << testing::PrintToString(h.events.all());
+  expect_refused_without_receipt(h, "xoev.standesamt/0/5");
+}
+
+// Receipts carry the deliverer's own signature, which readers verify.
+TEST(DeliveryLoop, ReceiptsAreSignedWithTheDeliverersKey) {
+  Harness h(delivered);
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m1 (in ledger)"));
+  EXPECT_TRUE(h.sink.last_receipt_verified_with(ring(deliverer_key().public_key())));
+  EXPECT_FALSE(h.sink.last_receipt_verified_with(ring(gateway_key().public_key())));
+}
+
+// A dead letter is an accepted message: while the DLQ is too full to keep it (the mock
+// cluster would drop older ones), the record stays uncommitted in its topic.
+TEST(DeliveryLoop, ADeadLetterWaitsWhileTheDeadLetterTopicIsFull) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  ASSERT_TRUE((*cluster)->create_topic(names::dlq_topic("standesamt"), 1));
+  BacklogMonitor full((*cluster)->connection(), {{names::dlq_topic("standesamt"), "xoevgate.standesamt"}}, 64, 1h);
+  ASSERT_TRUE(full.refresh_now());
+  Harness h([](const Message&) -> DeliveryOutcome { return Reject{Problem::make(ProblemKind::bad_request, "no")}; }, {},
+            &full);
+  h.source.push(sealed_record("m1", 0));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.loop->counters().dead_letter_waits.load() >= 2; }))
+      << testing::PrintToString(h.events.all());
+  h.stop();
+  EXPECT_EQ(h.events.count_starting_with("dead letter"), 0u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count_starting_with("receipt rejected"), 0u);
+  EXPECT_EQ(h.events.count_starting_with("commit"), 0u) << "the record stays in its topic";
 }
 
 // The durable proof: after the loop is gone, a fresh ledger on the same file knows m1.

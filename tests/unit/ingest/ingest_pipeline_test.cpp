@@ -78,7 +78,7 @@ struct IngestPipelineTest : testing::Test {
 TEST_F(IngestPipelineTest, AResendWhileTheFirstIsInFlightIsProducedOnce) {
   HeldSink sink;
   StatusStore status;
-  ReceiptPublisher receipts(sink);
+  ReceiptPublisher receipts(sink, test::gateway_key());
   IngestPipeline pipeline(snapshots, sink, status, receipts, nullptr);
   Answers answers;
   pipeline.submit(message, "", answers.collect());
@@ -95,7 +95,7 @@ TEST_F(IngestPipelineTest, AResendWhileTheFirstIsInFlightIsProducedOnce) {
 TEST_F(IngestPipelineTest, AResendAfterAcceptanceIsAnsweredFromTheStatus) {
   HeldSink sink;
   StatusStore status;
-  ReceiptPublisher receipts(sink);
+  ReceiptPublisher receipts(sink, test::gateway_key());
   IngestPipeline pipeline(snapshots, sink, status, receipts, nullptr);
   Answers answers;
   pipeline.submit(message, "", answers.collect());
@@ -108,7 +108,7 @@ TEST_F(IngestPipelineTest, AResendAfterAcceptanceIsAnsweredFromTheStatus) {
 TEST_F(IngestPipelineTest, WithoutAnAcknowledgementNothingIsAcceptedAndAResendMayTryAgain) {
   HeldSink sink;
   StatusStore status;
-  ReceiptPublisher receipts(sink);
+  ReceiptPublisher receipts(sink, test::gateway_key());
   IngestPipeline pipeline(snapshots, sink, status, receipts, nullptr);
   Answers answers;
   pipeline.submit(message, "", answers.collect());
@@ -159,7 +159,7 @@ class PausingStatusStore : public StatusStore {
 TEST_F(IngestPipelineTest, AnAcknowledgementOvertakingAResendsStatusCheckDoesNotLetItProduceAgain) {
   HeldSink sink;
   PausingStatusStore status;
-  ReceiptPublisher receipts(sink);
+  ReceiptPublisher receipts(sink, test::gateway_key());
   IngestPipeline pipeline(snapshots, sink, status, receipts, nullptr);
   Answers answers;
   pipeline.submit(message, "", answers.collect());

@@ -82,6 +82,29 @@ TEST(BacklogMonitor, UndeliveredBytesRiseOnProduceAndFallAfterTheGroupCommits) {
   EXPECT_EQ(monitor.max_partition_undelivered_bytes(topic), 0u);
 }
 
+// librdkafka's mock cluster (embedded, dev-kafka) names itself; a real cluster's id is
+// a base64 UUID (KRaft) or a ZooKeeper-generated one.
+TEST(BacklogMonitor, OnlyTheMockClusterIdCountsAsDroppingRecords) {
+  EXPECT_TRUE(BacklogMonitor::is_mock_cluster_id("mockCluster156172ffdc2c"));
+  EXPECT_FALSE(BacklogMonitor::is_mock_cluster_id("MkU3OEVBNTcwNTJENDM2Qk"));
+  EXPECT_FALSE(BacklogMonitor::is_mock_cluster_id(""));
+}
+
+// Without a configured budget the monitor asks the cluster who it is: nothing is
+// admitted before it knows, and the mock cluster gets the budget.
+TEST(BacklogMonitor, AMockClusterIsRecognisedAndGetsTheBudget) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("backlog-identify");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 1));
+  BacklogMonitor monitor((*cluster)->connection(), {{topic, test::unique_name("g")}}, kRecordBytes + kOverhead, 1h,
+                         64 * 1024, BacklogMonitor::Applies::if_cluster_drops_records);
+  for (int i = 0; i < 50 && !monitor.limits_apply(); ++i) (void)monitor.refresh_now();
+  ASSERT_TRUE(monitor.limits_apply()) << "the embedded cluster is librdkafka's mock cluster";
+  EXPECT_TRUE(monitor.admits(topic, kRecordBytes));
+  EXPECT_FALSE(monitor.admits(topic, kRecordBytes + 1)) << "the budget applies";
+}
+
 TEST(BacklogMonitor, RefreshFailsWhileTheClusterIsDownAndStopsCleanly) {
   auto cluster = EmbeddedCluster::start(1, 1);
   ASSERT_TRUE(cluster);
