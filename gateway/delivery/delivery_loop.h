@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -25,6 +26,7 @@
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
 #include "gateway/kafka/record_sink.h"
+#include "gateway/metrics/histogram.h"
 #include "gateway/kafka/record_source.h"
 #include "gateway/status/receipt_publisher.h"
 
@@ -34,6 +36,8 @@ class DeliveryLoop {
  public:
   struct Counters {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
+    // Seconds: each call of the adapter, and acceptance (the record's CreateTime) → delivered.
+    metrics::Histogram deliver_seconds, end_to_end_seconds;
   };
   // What a loop is made of; create() builds it from the config, tests from fakes.
   struct Parts {
@@ -53,6 +57,8 @@ class DeliveryLoop {
   void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }
   const std::string& destination_id() const { return destination_.id; }
+  // The consumer's lag per assigned partition, sampled about once a second by run().
+  std::vector<PartitionLag> lag() const;
 
  private:
   enum class Handled { committed, stopped };
@@ -75,6 +81,8 @@ class DeliveryLoop {
   ReceiptPublisher receipts_;
   Counters counters_;
   std::mt19937_64 rng_{std::random_device{}()};
+  mutable std::mutex lag_mu_;
+  std::vector<PartitionLag> lag_;
 };
 
 }  // namespace xoev

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "gateway/kafka/kafka_problem.h"
@@ -186,7 +187,40 @@ Status Consumer::commit(const ConsumedRecord& record) {
                          err);
   if (rd_kafka_resp_err_t err = offsets->elems[0].err)
     return kafka_problem(ProblemKind::broker_unavailable, "kafka commit " + record.env.topic, err);
+  committed_[{record.env.topic, record.partition}] = record.offset + 1;
   return ok_status();
+}
+
+std::vector<PartitionLag> Consumer::lag() {
+  if (reader_ || closed_) return {};
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw)) return {};
+  PartitionList parts(raw);
+  std::map<std::pair<std::string, int32_t>, int64_t> known;  // only what is still assigned
+  std::vector<PartitionLag> out;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const auto& tp = parts->elems[i];
+    PartitionLag l{tp.topic, tp.partition, -1, -1};
+    const auto key = std::make_pair(l.topic, l.partition);
+    const auto cached = committed_.find(key);
+    if (cached != committed_.end()) known[key] = cached->second;
+    int64_t low = RD_KAFKA_OFFSET_INVALID;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &l.high) || l.high < 0) continue;
+    if (cached != committed_.end()) {
+      l.committed = cached->second;
+    } else {
+      // Not committed by us yet: ask the coordinator once (briefly; the next call asks again).
+      PartitionList one(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(one.get(), tp.topic, tp.partition);
+      if (rd_kafka_committed(rk_.get(), one.get(), 500) || one->elems[0].err) continue;
+      // No committed offset: the group starts at the beginning of the partition.
+      l.committed = one->elems[0].offset >= 0 ? one->elems[0].offset : std::max<int64_t>(low, 0);
+    }
+    known[key] = l.committed;
+    out.push_back(std::move(l));
+  }
+  committed_ = std::move(known);
+  return out;
 }
 
 Status Consumer::seek(const ConsumedRecord& record) {
