@@ -196,30 +196,33 @@ std::vector<PartitionLag> Consumer::lag() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(rk_.get(), &raw)) return {};
   PartitionList parts(raw);
-  std::map<std::pair<std::string, int32_t>, int64_t> known;  // only what is still assigned
+  // Committed offsets this consumer has not committed itself (newly assigned
+  // partitions): asked in one request, at most 500 ms, and remembered.
+  PartitionList unknown(rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1));
+  for (int i = 0; i < parts->cnt; ++i)
+    if (!committed_.count({parts->elems[i].topic, parts->elems[i].partition}))
+      rd_kafka_topic_partition_list_add(unknown.get(), parts->elems[i].topic, parts->elems[i].partition);
+  if (unknown->cnt > 0 && !rd_kafka_committed(rk_.get(), unknown.get(), 500))
+    for (int i = 0; i < unknown->cnt; ++i) {
+      const auto& tp = unknown->elems[i];
+      // No committed offset (-1001): the group starts at the beginning of the partition.
+      if (!tp.err) committed_[{tp.topic, tp.partition}] = tp.offset >= 0 ? tp.offset : 0;
+    }
+  std::map<std::pair<std::string, int32_t>, int64_t> assigned;  // forget partitions no longer ours
   std::vector<PartitionLag> out;
   for (int i = 0; i < parts->cnt; ++i) {
     const auto& tp = parts->elems[i];
-    PartitionLag l{tp.topic, tp.partition, -1, -1};
-    const auto key = std::make_pair(l.topic, l.partition);
-    const auto cached = committed_.find(key);
-    if (cached != committed_.end()) known[key] = cached->second;
+    const auto it = committed_.find({tp.topic, tp.partition});
+    if (it == committed_.end()) continue;
+    assigned.insert(*it);
+    PartitionLag l{tp.topic, tp.partition, it->second, -1};
     int64_t low = RD_KAFKA_OFFSET_INVALID;
+    // The high watermark of the last fetch response: never a request.
     if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &l.high) || l.high < 0) continue;
-    if (cached != committed_.end()) {
-      l.committed = cached->second;
-    } else {
-      // Not committed by us yet: ask the coordinator once (briefly; the next call asks again).
-      PartitionList one(rd_kafka_topic_partition_list_new(1));
-      rd_kafka_topic_partition_list_add(one.get(), tp.topic, tp.partition);
-      if (rd_kafka_committed(rk_.get(), one.get(), 500) || one->elems[0].err) continue;
-      // No committed offset: the group starts at the beginning of the partition.
-      l.committed = one->elems[0].offset >= 0 ? one->elems[0].offset : std::max<int64_t>(low, 0);
-    }
-    known[key] = l.committed;
+    if (low > l.committed) l.committed = low;  // retention removed what was never handled
     out.push_back(std::move(l));
   }
-  committed_ = std::move(known);
+  committed_ = std::move(assigned);
   return out;
 }
 
