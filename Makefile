@@ -14,7 +14,7 @@ DEB_PACKAGES = cmake g++ make pkg-config curl \
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libxml2-utils kcat python3-jwcrypto python3-confluent-kafka docker-compose \
-  clang llvm libclang-rt-14-dev systemd
+  clang llvm libclang-rt-14-dev systemd prometheus
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

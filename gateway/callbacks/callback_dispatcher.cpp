@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/core/trace_context.h"
 #include "gateway/crypto/hmac_signature.h"
 #include "gateway/http/http_client.h"
 #include "gateway/kafka/consumer.h"
@@ -44,7 +45,8 @@ std::string CallbackDispatcher::secret(const fs::path& file) {
   return secrets_[file] = s;
 }
 
-bool CallbackDispatcher::post(const RouteSection& route, const std::string& message_id, const std::string& body,
+bool CallbackDispatcher::post(const RouteSection& route, const std::string& message_id, const std::string& traceparent,
+                              const std::string& body,
                               const std::stop_token& stop) {
   http::HttpClient::Options o;
   o.total_timeout = std::chrono::seconds(10);
@@ -60,7 +62,8 @@ bool CallbackDispatcher::post(const RouteSection& route, const std::string& mess
     req.body = body;
     req.headers = {{"Content-Type", "application/json"},
                    {"X-Xoev-Message-Id", message_id},
-                   {"X-Xoev-Signature", hmac_signature(secret(route.callback_secret_file), now, body)}};
+                   {"X-Xoev-Signature", hmac_signature(route.callback_secret.empty() ? secret(route.callback_secret_file) : route.callback_secret, now, body)}};
+    if (is_valid_traceparent(traceparent)) req.headers.emplace_back("traceparent", traceparent);
     auto resp = client->send(req);
     if (resp && resp->status >= 200 && resp->status < 300) return true;
     spdlog::warn("callback for {} to {} failed (attempt {}): {}", message_id, route.callback_url, attempt,
@@ -84,7 +87,7 @@ void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop
       const auto snap = snapshots_.get();
       for (const auto& route : snap->config().routes) {
         if (route.name != receipt->route || route.callback_url.empty()) continue;
-        if (post(route, receipt->message_id, record.env.value, stop)) ++sent_;
+        if (post(route, receipt->message_id, receipt->traceparent, record.env.value, stop)) ++sent_;
         else if (stop.stop_requested()) return;  // uncommitted: the group's next member sends it
         else {
           ++failed_;

@@ -31,8 +31,8 @@ class CallbackDispatcher {
 
  private:
   void run(RecordSource& receipts, const std::stop_token& stop);
-  bool post(const RouteSection& route, const std::string& message_id, const std::string& body,
-            const std::stop_token& stop);
+  bool post(const RouteSection& route, const std::string& message_id, const std::string& traceparent,
+            const std::string& body, const std::stop_token& stop);
   std::string secret(const fs::path& file);
 
   SnapshotHolder& snapshots_;

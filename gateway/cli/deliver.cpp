@@ -2,8 +2,10 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/cli/command.h"
+#include "gateway/core/log_format.h"
 #include "gateway/kafka/producer.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/runtime/deliverer_ops.h"
 #include "gateway/runtime/deliverer_pool.h"
 #include "gateway/runtime/kafka_runtime.h"
 #include "gateway/preflight/preflight.h"
@@ -15,12 +17,15 @@ namespace {
 XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI::App& app) {
   auto config = std::make_shared<std::string>();
   auto destination = std::make_shared<std::string>();
+  auto listen = std::make_shared<std::string>();
   app.add_option("--config", *config, "configuration file")->required();
   app.add_option("--destination", *destination, "destination id")->required();
-  return [config, destination]() -> int {
+  app.add_option("--listen", *listen, "serve GET /metrics, /healthz and /readyz on HOST:PORT");
+  return [config, destination, listen]() -> int {
     xoev::SignalWaiter signals;
     auto c = xoev::load_config(*config);
     if (!c) return xoev::cli::fail(c.problem());
+    xoev::logging::configure_from_config(c->log.format, c->log.level);
     const auto* d = c->destination(*destination);
     if (!d)
       return xoev::cli::fail(xoev::Problem::make(xoev::ProblemKind::usage, "no destination '" + *destination + "' in " + *config));
@@ -42,11 +47,19 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
         xoev::start_backlog_monitor(*c, conn, {{xoev::names::dlq_topic(d->id), xoev::names::consumer_group(d->id)}});
     xoev::DelivererPool pool;
     if (auto s = pool.add(conn, *c, *d, **producer, dead_letter_backlog.get()); !s) return xoev::cli::fail(s.problem());
+    std::unique_ptr<xoev::DelivererOps> ops;
+    if (!listen->empty()) {
+      auto started = xoev::DelivererOps::start(*listen, pool, **producer);
+      if (!started) return xoev::cli::fail(started.problem());
+      ops = std::move(started).value();
+      spdlog::info("deliverer '{}': /metrics, /healthz and /readyz on {} (port {})", d->id, *listen, ops->port());
+    }
     if (auto s = xoev::systemd_notify_ready("delivering " + d->id); !s)
       spdlog::warn("systemd notification: {}", s.problem().one_line());
     signals.wait();
     spdlog::info("deliverer '{}' shutting down", d->id);
     (void)xoev::systemd_notify_stopping();
+    if (ops) ops->stop();
     pool.stop();
     (*producer)->close();  // after the loops: their last receipts are served first
     return 0;

@@ -5,6 +5,7 @@
 
 #include "gateway/cli/command.h"
 #include "gateway/cli/version.h"
+#include "gateway/core/log_format.h"
 #include "gateway/core/problem.h"
 #include "gateway/core/xml_document.h"
 
@@ -39,6 +40,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "xoevgate " + std::string(xoev::kVersion));
   app.footer(kExitCodes);
+  // Before or after the subcommand; they win over the environment and the config's log:.
+  app.fallthrough();
+  std::string log_format, log_level;
+  app.add_option("--log-format", log_format, "text or json (default: the config's log.format, else text)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("XOEVGATE_LOG_FORMAT");
+  app.add_option("--log-level", log_level, "trace, debug, info, warning, error, critical or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical", "off"}))
+      ->envname("XOEVGATE_LOG_LEVEL");
   xoev::cli::Runner chosen;
   auto& commands = xoev::cli::registry();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });
@@ -52,6 +62,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  xoev::logging::set_override(
+      log_format.empty() ? std::nullopt : xoev::logging::parse_format(log_format),
+      log_level.empty() ? std::nullopt : xoev::logging::parse_level(log_level));
   try {
     return chosen ? chosen() : 2;
   } catch (const std::exception& e) {

@@ -106,6 +106,7 @@ struct RouteSection {
   int priority = 0;                                 // explicit tie-breaker, higher wins
   std::string callback_url;                         // optional: receipts POSTed to the sender
   fs::path callback_secret_file;                    // HMAC-SHA256 key for the callback signature
+  std::string callback_secret;                      // or the key itself (callback.hmac_secret: ${ENV})
   Location where;
 };
 
@@ -135,6 +136,13 @@ struct RoutingSection {
   Location where;
 };
 
+// log: {format: text|json, level: info}; --log-format/--log-level and the environment
+// (XOEVGATE_LOG_FORMAT, XOEVGATE_LOG_LEVEL) win over it (gateway/core/log_format.h).
+struct LogSection {
+  std::string format = "text";
+  std::string level = "info";
+};
+
 struct Config {
   fs::path file;
   GatewaySection gateway;
@@ -145,6 +153,7 @@ struct Config {
   std::vector<RouteSection> routes;
   std::vector<StandardSection> standards;
   RoutingSection routing;
+  LogSection log;
 
   const DestinationSection* destination(std::string_view id) const;
   // The largest body one Kafka record can carry once sealed (JWE base64url is 4/3 of

@@ -108,9 +108,21 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
     if (!props.IsMap()) r.error(props, "kafka.properties must be a mapping of librdkafka properties");
     else
       for (const auto& kv : props) {
-        if (!kv.second.IsScalar()) r.error(kv.second, "kafka.properties values must be text");
-        else if (check_kafka_property(r, kv.first, kv.first.as<std::string>(), kv.second.Scalar()))
-          k.properties[kv.first.as<std::string>()] = kv.second.Scalar();
+        if (!kv.second.IsScalar()) {
+          r.error(kv.second, "kafka.properties values must be text");
+          continue;
+        }
+        // Secrets (sasl.password, ssl.key.password ...): `${ENV}` or a `<property>_file: PATH` sibling.
+        std::string name = kv.first.as<std::string>();
+        std::optional<std::string> value;
+        if (name.size() > 5 && name.compare(name.size() - 5, 5, "_file") == 0) {
+          name.resize(name.size() - 5);
+          if (props[name]) r.error(kv.first, "kafka.properties: give " + name + " or " + name + "_file, not both");
+          value = r.file_secret(kv.second, kv.second.Scalar(), "kafka.properties." + name + "_file");
+        } else {
+          value = r.env_value(kv.second, kv.second.Scalar(), "kafka.properties." + name);
+        }
+        if (value && check_kafka_property(r, kv.first, name, *value)) k.properties[name] = *value;
       }
   }
   k.embedded_brokers = static_cast<int>(r.integer(n, "embedded_brokers", k.embedded_brokers, 1, 9));
@@ -119,6 +131,21 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   k.backlog_bytes_per_partition = static_cast<size_t>(r.integer(
       n, "backlog_bytes_per_partition", k.embedded() ? 3 << 20 : 0, k.embedded() ? 64 << 10 : 0, 4 << 20));
   if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
+}
+
+void read_log(YamlReader& r, const YAML::Node& n, LogSection& l) {
+  if (!n) return;
+  if (!r.is_map(n, "log")) return;
+  r.only_keys(n, {"format", "level"}, "log");
+  // The names gateway/core/log_format.h accepts (spelled here too: the loader needs no spdlog).
+  static const std::set<std::string, std::less<>> kFormats = {"text", "json"};
+  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info",     "warning",
+                                                             "warn",  "error", "critical", "off"};
+  l.format = r.str(n, "format", l.format);
+  if (!kFormats.count(l.format)) r.error(n["format"], "log.format must be text or json, got '" + l.format + "'");
+  l.level = r.str(n, "level", l.level);
+  if (!kLevels.count(l.level))
+    r.error(n["level"], "log.level must be one of trace, debug, info, warning, error, critical, off; got '" + l.level + "'");
 }
 
 void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
@@ -338,12 +365,19 @@ void read_routes(YamlReader& r, const YAML::Node& n, Config& c) {
     route.where = r.where(item);
     r.only_keys(item, {"name", "match", "destination", "priority", "callback"}, "route");
     if (const auto cb = item["callback"]; cb && r.is_map(cb, "callback")) {
-      r.only_keys(cb, {"url", "hmac_secret_file"}, "callback");
+      r.only_keys(cb, {"url", "hmac_secret_file", "hmac_secret"}, "callback");
       route.callback_url = r.str(cb, "url", "", true);
       if (std::string why; !route.callback_url.empty() && !acceptable_callback_url(route.callback_url, why))
         r.error(cb["url"], why);
-      route.callback_secret_file = r.path(cb, "hmac_secret_file", true);
-      require_file(r, cb["hmac_secret_file"], route.callback_secret_file, "callback secret");
+      if (cb["hmac_secret"]) {
+        // `${ENV}` (or, not recommended, the secret itself); the file form stays the default.
+        if (cb["hmac_secret_file"]) r.error(cb, "callback: give hmac_secret or hmac_secret_file, not both");
+        route.callback_secret = r.env_value(cb["hmac_secret"], r.str(cb, "hmac_secret", ""), "callback.hmac_secret")
+                                    .value_or("");
+      } else {
+        route.callback_secret_file = r.path(cb, "hmac_secret_file", true);
+        require_file(r, cb["hmac_secret_file"], route.callback_secret_file, "callback secret");
+      }
     }
     route.name = r.str(item, "name", "", true);
     if (!route.name.empty() && !names.insert(route.name).second)
@@ -440,8 +474,9 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
       r.error_at({r.shown(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
       return std::move(r.problems());
     }
-    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards", "routing"},
+    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards", "routing", "log"},
                 "the top level");
+    read_log(r, root["log"], c.log);
     c.gateway.state_directory = r.resolve("state");
     read_gateway(r, root["gateway"], c.gateway);
     read_kafka(r, root["kafka"], c.kafka);

@@ -1,8 +1,12 @@
 #include "gateway/config/yaml_reader.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <regex>
 
 namespace xoev::config_detail {
 
@@ -141,6 +145,34 @@ std::filesystem::path YamlReader::resolve(const std::string& p) const {
   std::filesystem::path path(p);
   if (path.is_absolute()) return path.lexically_normal();
   return (file_.parent_path() / path).lexically_normal();
+}
+
+std::optional<std::string> YamlReader::env_value(const YAML::Node& at, const std::string& value,
+                                                 const std::string& what) {
+  static const std::regex kReference(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)\})");
+  std::smatch m;
+  if (!std::regex_match(value, m, kReference)) return value;
+  const char* set = std::getenv(m[1].str().c_str());
+  if (!set) {
+    error(at, what + " refers to environment variable " + m[1].str() + ", which is not set");
+    return std::nullopt;
+  }
+  return std::string(set);
+}
+
+std::optional<std::string> YamlReader::file_secret(const YAML::Node& at, const std::string& path,
+                                                   const std::string& what) {
+  const std::filesystem::path file = resolve(path);
+  std::error_code ec;
+  std::ifstream in(file, std::ios::binary);
+  std::string s;
+  if (std::filesystem::is_regular_file(file, ec) && in) s.assign(std::istreambuf_iterator<char>(in), {});
+  if (!std::filesystem::is_regular_file(file, ec) || !in || in.bad()) {
+    error(at, what + ": cannot read '" + file.string() + "'");
+    return std::nullopt;
+  }
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
 }
 
 std::filesystem::path YamlReader::path(const YAML::Node& parent, const char* key, bool required) {

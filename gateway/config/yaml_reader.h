@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ class YamlReader {
   std::filesystem::path path(const YAML::Node& parent, const char* key, bool required);
   std::vector<std::filesystem::path> paths(const YAML::Node& parent, const char* key);
   std::filesystem::path resolve(const std::string& p) const;
+
+  // Secrets need not be written into the file: a value that is exactly `${NAME}` is
+  // the environment variable NAME (unset: an error naming `what` and the line), and
+  // `<key>_file: PATH` gives the file's content without its trailing newline
+  // (unreadable: an error). nullopt after an error.
+  std::optional<std::string> env_value(const YAML::Node& at, const std::string& value, const std::string& what);
+  std::optional<std::string> file_secret(const YAML::Node& at, const std::string& path, const std::string& what);
 
   std::vector<Problem>& problems() { return problems_; }
   const std::filesystem::path& file() const { return file_; }

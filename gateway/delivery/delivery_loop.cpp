@@ -7,6 +7,7 @@
 
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
+#include "gateway/core/log_format.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/core/routing_fields.h"
 #include "gateway/crypto/jws.h"
@@ -109,7 +110,14 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
                names::consumer_group(destination_.id), adapter_->type());
   auto last_error_log = std::chrono::steady_clock::time_point{};
+  auto last_lag = std::chrono::steady_clock::time_point{};
   while (!stop.stop_requested()) {
+    if (std::chrono::steady_clock::now() - last_lag > std::chrono::seconds(1)) {
+      auto lag = source.lag();
+      std::lock_guard lock(lag_mu_);
+      lag_ = std::move(lag);
+      last_lag = std::chrono::steady_clock::now();
+    }
     auto polled = source.poll(std::chrono::milliseconds(200));
     if (!polled) {
       // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
@@ -122,6 +130,13 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
     if (!polled->has_value()) continue;
     if (handle(source, **polled, stop) == Handled::stopped) break;
   }
+  std::lock_guard lock(lag_mu_);
+  lag_.clear();  // the partitions go to another member
+}
+
+std::vector<PartitionLag> DeliveryLoop::lag() const {
+  std::lock_guard lock(lag_mu_);
+  return lag_;
 }
 
 bool DeliveryLoop::publish_and_wait(const Receipt& r) {
@@ -217,6 +232,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     r.detail = std::move(detail);
     r.history = so_far;
     r.route = record.env.get(header::route);
+    r.traceparent = record.env.get(header::traceparent);
     so_far.emplace_back(s, r.at);
     return r;
   };
@@ -269,9 +285,25 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   const auto first_try = std::chrono::steady_clock::now();
   for (int attempt = 1; !stop.stop_requested(); ++attempt) {
     m.attempt = attempt;
+    const auto deliver_start = std::chrono::steady_clock::now();
     DeliveryOutcome outcome = adapter_->deliver(m);
+    const auto deliver_time = std::chrono::steady_clock::now() - deliver_start;
+    counters_.deliver_seconds.observe(deliver_time);
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
       ++counters_.delivered;
+      logging::Fields fields{{"messageId", id},
+                             {"destination", destination_.id},
+                             {"attempt", static_cast<long long>(attempt)},
+                             {"durationMs", std::chrono::duration<double, std::milli>(deliver_time).count()}};
+      if (record.timestamp_ms > 0) {
+        const auto since_accepted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch()).count() -
+                                       record.timestamp_ms;
+        counters_.end_to_end_seconds.observe(static_cast<double>(since_accepted_ms) / 1000.0);
+        fields.emplace_back("endToEndMs", static_cast<long long>(since_accepted_ms));
+      }
+      fields.emplace_back("traceparent", m.traceparent);
+      logging::event(spdlog::level::info, "message delivered", fields);
       // The ledger entry must be durable before the offset moves on.
       if (!until_done(stop, "ledger entry of " + id, [&] {
             auto rec = ledger_->record(id);

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -38,6 +39,7 @@
 #include "gateway/delivery/delivered_ledger.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
+#include "gateway/metrics/histogram.h"
 #include "gateway/kafka/record_source.h"
 #include "gateway/status/receipt_publisher.h"
 
@@ -49,6 +51,8 @@ class DeliveryLoop {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
     std::atomic<uint64_t> unverified{0};     // signature failed or another destination's record
     std::atomic<uint64_t> dead_letter_waits{0};  // dead letters held back while the DLQ was full
+    // Seconds: each call of the adapter, and acceptance (the record's CreateTime) → delivered.
+    metrics::Histogram deliver_seconds, end_to_end_seconds;
   };
   // What a loop is made of; create() builds it from the config, tests from fakes.
   struct Parts {
@@ -72,6 +76,8 @@ class DeliveryLoop {
   void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }
   const std::string& destination_id() const { return destination_.id; }
+  // The consumer's lag per assigned partition, sampled about once a second by run().
+  std::vector<PartitionLag> lag() const;
 
  private:
   enum class Handled { committed, stopped };
@@ -99,6 +105,8 @@ class DeliveryLoop {
   ReceiptPublisher receipts_;
   Counters counters_;
   std::mt19937_64 rng_{std::random_device{}()};
+  mutable std::mutex lag_mu_;
+  std::vector<PartitionLag> lag_;
 };
 
 }  // namespace xoev

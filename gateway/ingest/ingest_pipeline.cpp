@@ -1,45 +1,33 @@
 #include "gateway/ingest/ingest_pipeline.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/core/clock.h"
+#include "gateway/core/log_format.h"
+#include "gateway/core/trace_context.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/kafka/message_record.h"
 
 namespace xoev {
-namespace {
-
-// W3C trace context: keep the caller's, or start a new trace.
-std::string make_traceparent(const std::string& incoming) {
-  if (incoming.size() == 55 && incoming.compare(0, 3, "00-") == 0) return incoming;
-  unsigned char r[24];
-  RAND_bytes(r, sizeof r);
-  static const char* hex = "0123456789abcdef";
-  std::string out = "00-";
-  for (int i = 0; i < 16; ++i) out += {hex[r[i] >> 4], hex[r[i] & 15]};
-  out += "-";
-  for (int i = 16; i < 24; ++i) out += {hex[r[i] >> 4], hex[r[i] & 15]};
-  return out + "-01";
-}
-
-}  // namespace
 
 IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status,
                                ReceiptPublisher& receipts, BacklogMonitor* backlog)
     : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
 
 void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done) {
+  const auto received = std::chrono::steady_clock::now();
   const auto snap = snapshots_.get();
-  auto inspected = snap->inspector().accept(body);
-  if (!inspected) {
-    ++counters_.refused;
-    return done(std::move(inspected).problem());
+  Inspection inspected = snap->inspector().inspect(body);
+  if (inspected.parse_time) counters_.parse_seconds.observe(*inspected.parse_time);
+  if (inspected.validate_time) counters_.validate_seconds.observe(*inspected.validate_time);
+  if (inspected.problem) {
+    count_refusal(*inspected.problem);
+    return done(std::move(*inspected.problem));
   }
-  const RoutingHeader& h = inspected->header;
+  const RoutingHeader& h = inspected.header;
   auto decision = snap->router().route(h);
   if (!decision) {
-    ++counters_.refused;
+    count_refusal(decision.problem());
     return done(std::move(decision).problem());
   }
   const DestinationSection& dest = *decision->destination;
@@ -80,10 +68,14 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   message.recipient = h.reader;
   message.accepted_at = accepted_at;
   message.route = decision->route;
-  message.traceparent = make_traceparent(traceparent);
+  const std::string trace = traceparent_or_new(traceparent);
+  message.traceparent = trace;
   message.body = std::move(body);
   Envelope env = to_record(std::move(message), dest.topic);
-  if (auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key()); !sealed) {
+  const auto seal_start = std::chrono::steady_clock::now();
+  auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key());
+  counters_.seal_seconds.observe(std::chrono::steady_clock::now() - seal_start);
+  if (!sealed) {
     spdlog::error("cannot seal message {} for {}: {}", h.message_id, dest.id, sealed.problem().one_line());
     return finish(h.message_id, Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
   }
@@ -99,10 +91,13 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.standard = h.standard;
   receipt.message_type = h.message_type.display();
   receipt.route = decision->route;
+  receipt.traceparent = trace;
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;
-  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes](Result<BrokerAck> d) mutable {
+  const auto produce_start = std::chrono::steady_clock::now();
+  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes, plain_bytes, produce_start, received](Result<BrokerAck> d) mutable {
+    counters_.produce_seconds.observe(std::chrono::steady_clock::now() - produce_start);
     if (!d) {
       ++counters_.broker_failures;
       spdlog::warn("message {} not acknowledged by Kafka: {}", receipt.message_id, d.problem().detail);
@@ -110,8 +105,24 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
     }
     if (backlog_) backlog_->record_produced(topic, d->partition, d->offset, sealed_bytes);
     ++counters_.accepted;
+    // One line per accepted message: what, where, how long — never the payload.
+    logging::event(spdlog::level::info, "message accepted",
+                   {{"messageId", receipt.message_id},
+                    {"destination", receipt.destination},
+                    {"standard", receipt.standard},
+                    {"messageType", receipt.message_type},
+                    {"bytes", static_cast<long long>(plain_bytes)},
+                    {"partition", static_cast<long long>(d->partition)},
+                    {"offset", static_cast<long long>(d->offset)},
+                    {"durationMs", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count()},
+                    {"traceparent", receipt.traceparent}});
     finish(receipt.message_id, Acceptance{202, std::move(answer)}, &receipt);
   });
+}
+
+void IngestPipeline::count_refusal(const Problem& p) {
+  ++counters_.refused;
+  counters_.refused_by_reason.inc(p.slug());
 }
 
 void IngestPipeline::finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted) {

@@ -14,6 +14,8 @@
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
+#include "gateway/metrics/counter_by_label.h"
+#include "gateway/metrics/histogram.h"
 #include "gateway/status/receipt_publisher.h"
 #include "gateway/status/status_store.h"
 
@@ -37,6 +39,10 @@ class IngestPipeline {
 
   struct Counters {
     std::atomic<uint64_t> accepted{0}, duplicates{0}, refused{0}, broker_failures{0}, backlog_refusals{0};
+    metrics::CounterByLabel refused_by_reason;  // problem slug → count (refused before routing or sealing)
+    // Seconds per stage: parse and validate (every message that got that far), seal and
+    // produce (until the broker's acknowledgement) for the messages sent to Kafka.
+    metrics::Histogram parse_seconds, validate_seconds, seal_seconds, produce_seconds;
   };
   const Counters& counters() const { return counters_; }
 
@@ -44,6 +50,7 @@ class IngestPipeline {
   // Answers everyone waiting for `id`. `accepted` (on success) enters the status store
   // under the same lock that ends the in-flight entry, so a resend sees one or the other.
   void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);
+  void count_refusal(const Problem& p);
 
   SnapshotHolder& snapshots_;
   RecordSink& sink_;

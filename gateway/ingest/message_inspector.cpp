@@ -27,7 +27,9 @@ std::string derived_message_id(std::string_view bytes) {
 
 Inspection MessageInspector::inspect(std::string_view bytes) const {
   Inspection out;
+  const auto parse_start = std::chrono::steady_clock::now();
   auto doc = XmlDocument::parse(bytes, max_message_bytes_);
+  out.parse_time = std::chrono::steady_clock::now() - parse_start;
   if (!doc) {
     out.problem = doc.problem();
     return out;
@@ -83,7 +85,10 @@ Inspection MessageInspector::inspect(std::string_view bytes) const {
                                     "; add the standard to schemas/catalog.yaml or to standards: in the config");
     return out;
   }
-  if (auto valid = catalog_->validate(*out.schema, *doc); !valid) {
+  const auto validate_start = std::chrono::steady_clock::now();
+  auto valid = catalog_->validate(*out.schema, *doc);
+  out.validate_time = std::chrono::steady_clock::now() - validate_start;
+  if (!valid) {
     out.problem = valid.problem();
     return out;
   }

@@ -4,6 +4,7 @@
 // gateway does.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct Inspection {
   RoutingHeader header;
   bool validated = false;                  // false only when no schema catalog is configured
   std::optional<Problem> problem;          // the first failure; stages after it did not run
+  // How long parsing and schema validation took (for the stage histograms); unset
+  // when the stage did not run.
+  std::optional<std::chrono::steady_clock::duration> parse_time, validate_time;
 };
 
 class MessageInspector {

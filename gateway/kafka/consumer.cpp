@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "gateway/kafka/kafka_problem.h"
@@ -186,7 +187,43 @@ Status Consumer::commit(const ConsumedRecord& record) {
                          err);
   if (rd_kafka_resp_err_t err = offsets->elems[0].err)
     return kafka_problem(ProblemKind::broker_unavailable, "kafka commit " + record.env.topic, err);
+  committed_[{record.env.topic, record.partition}] = record.offset + 1;
   return ok_status();
+}
+
+std::vector<PartitionLag> Consumer::lag() {
+  if (reader_ || closed_) return {};
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw)) return {};
+  PartitionList parts(raw);
+  // Committed offsets this consumer has not committed itself (newly assigned
+  // partitions): asked in one request, at most 500 ms, and remembered.
+  PartitionList unknown(rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1));
+  for (int i = 0; i < parts->cnt; ++i)
+    if (!committed_.count({parts->elems[i].topic, parts->elems[i].partition}))
+      rd_kafka_topic_partition_list_add(unknown.get(), parts->elems[i].topic, parts->elems[i].partition);
+  if (unknown->cnt > 0 && !rd_kafka_committed(rk_.get(), unknown.get(), 500))
+    for (int i = 0; i < unknown->cnt; ++i) {
+      const auto& tp = unknown->elems[i];
+      // No committed offset (-1001): the group starts at the beginning of the partition.
+      if (!tp.err) committed_[{tp.topic, tp.partition}] = tp.offset >= 0 ? tp.offset : 0;
+    }
+  std::map<std::pair<std::string, int32_t>, int64_t> assigned;  // forget partitions no longer ours
+  std::vector<PartitionLag> out;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const auto& tp = parts->elems[i];
+    const auto it = committed_.find({tp.topic, tp.partition});
+    if (it == committed_.end()) continue;
+    assigned.insert(*it);
+    PartitionLag l{tp.topic, tp.partition, it->second, -1};
+    int64_t low = RD_KAFKA_OFFSET_INVALID;
+    // The high watermark of the last fetch response: never a request.
+    if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &l.high) || l.high < 0) continue;
+    if (low > l.committed) l.committed = low;  // retention removed what was never handled
+    out.push_back(std::move(l));
+  }
+  committed_ = std::move(assigned);
+  return out;
 }
 
 Status Consumer::seek(const ConsumedRecord& record) {

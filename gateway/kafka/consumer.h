@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,11 @@ class Consumer final : public RecordSource {
   // fetch response (false until one arrived). Never blocks, also with the broker gone.
   Result<bool> caught_up() override;
 
+  // The group's committed offset (as this consumer last committed it, else asked once
+  // per assigned partition) against the high watermark of the last fetch response,
+  // which never blocks. Works on any cluster. Single-threaded use, like poll().
+  std::vector<PartitionLag> lag() override;
+
   // Leaves the group (its partitions go to the other members at once). Idempotent.
   void close() override;
 
@@ -64,6 +71,7 @@ class Consumer final : public RecordSource {
   Consumer() = default;
   RdKafkaHandle rk_;
   bool reader_ = false;
+  std::map<std::pair<std::string, int32_t>, int64_t> committed_;  // for lag(): topic, partition → next offset
   bool closed_ = false;
 };
 

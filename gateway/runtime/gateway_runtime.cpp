@@ -4,13 +4,16 @@
 
 #include <pthread.h>
 
-#include <sstream>
 
 #include "gateway/api/gateway_api.h"
+#include "gateway/core/log_format.h"
 #include "gateway/preflight/preflight.h"
 #include "gateway/delivery/delivery_loop.h"
 #include "gateway/kafka/topic_names.h"
 #include "gateway/status/receipt_signature.h"
+#include "gateway/metrics/build_info.h"
+#include "gateway/metrics/process_metrics.h"
+#include "gateway/runtime/runtime_metrics.h"
 
 namespace xoev {
 namespace {
@@ -26,6 +29,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->listen_override_ = listen_override;
   auto config = load_config(config_file);
   if (!config) return config.problem();
+  logging::configure_from_config(config->log.format, config->log.level);
   if (listen_override) config->gateway.listen = *listen_override;
 
   // What check-config --serve would refuse, refused here with the same FILE:LINE.
@@ -175,38 +179,38 @@ Status GatewayRuntime::reload() {
 }
 
 std::string GatewayRuntime::metrics() const {
-  std::ostringstream out;
-  const auto& c = pipeline_->counters();
-  out << "# TYPE xoevgate_messages_accepted_total counter\nxoevgate_messages_accepted_total " << c.accepted << "\n"
-      << "# TYPE xoevgate_messages_duplicate_total counter\nxoevgate_messages_duplicate_total " << c.duplicates << "\n"
-      << "# TYPE xoevgate_messages_refused_total counter\nxoevgate_messages_refused_total " << c.refused << "\n"
-      << "# TYPE xoevgate_broker_failures_total counter\nxoevgate_broker_failures_total " << c.broker_failures << "\n"
-      << "# TYPE xoevgate_backlog_refusals_total counter\nxoevgate_backlog_refusals_total " << c.backlog_refusals << "\n"
-      << "# TYPE xoevgate_callbacks_total counter\nxoevgate_callbacks_total{outcome=\"sent\"} " << callbacks_->sent()
-      << "\nxoevgate_callbacks_total{outcome=\"failed\"} " << callbacks_->failed() << "\n"
-      << "# TYPE xoevgate_config_reloads_total counter\nxoevgate_config_reloads_total " << reloads_ << "\n"
-      << "# TYPE xoevgate_config_reload_failures_total counter\nxoevgate_config_reload_failures_total "
-      << reload_failures_ << "\n";
-  out << "# TYPE xoevgate_messages gauge\n";
+  using metrics::MetricType;
+  metrics::Exposition out;
+  metrics::write_build_info(out);
+  metrics::write_process_metrics(out);
+  write_pipeline_metrics(out, pipeline_->counters());
+  auto& callbacks = out.family("xoevgate_callbacks_total", "Receipts POSTed to sender callbacks, by outcome.",
+                               MetricType::counter);
+  callbacks.sample({{"outcome", "sent"}}, static_cast<double>(callbacks_->sent()));
+  callbacks.sample({{"outcome", "failed"}}, static_cast<double>(callbacks_->failed()));
+  out.family("xoevgate_config_reloads_total", "Successful configuration reloads.", MetricType::counter)
+      .sample({}, static_cast<double>(reloads_));
+  out.family("xoevgate_config_reload_failures_total", "Configuration reloads refused (the old one stayed).",
+             MetricType::counter)
+      .sample({}, static_cast<double>(reload_failures_));
+  out.family("xoevgate_receipts_unverified_total",
+             "Records on xoev.receipts whose signature no trusted key verified; never applied.", MetricType::counter)
+      .sample({}, static_cast<double>(receipts_tracker_->unverified()));
+  auto& messages = out.family("xoevgate_messages", "Known messages by their current status (from xoev.receipts).",
+                              MetricType::gauge);
   for (const auto& [status, n] : status_.counts())
-    out << "xoevgate_messages{status=\"" << to_string(status) << "\"} " << n << "\n";
+    messages.sample({{"status", std::string(to_string(status))}}, static_cast<double>(n));
   const auto snap = snapshots_->get();
   if (backlog_) {
-    out << "# TYPE xoevgate_undelivered_bytes gauge\n";
+    auto& undelivered = out.family("xoevgate_undelivered_bytes",
+                                   "Bytes between the deliverer group's committed offset and the end of the log "
+                                   "(back-pressure of the embedded cluster).",
+                                   MetricType::gauge);
     for (const auto& d : snap->config().destinations)
-      out << "xoevgate_undelivered_bytes{destination=\"" << d.id << "\"} " << backlog_->undelivered_bytes(d.topic) << "\n";
+      undelivered.sample({{"destination", d.id}}, static_cast<double>(backlog_->undelivered_bytes(d.topic)));
   }
-  out << "# TYPE xoevgate_deliveries_total counter\n";
-  for (const auto& loop : deliverers_.loops()) {
-    const auto& k = loop->counters();
-    const std::string d = loop->destination_id();
-    out << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"delivered\"} " << k.delivered << "\n"
-        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"retried\"} " << k.retried << "\n"
-        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"rejected\"} " << k.rejected << "\n"
-        << "xoevgate_deliveries_total{destination=\"" << d << "\",outcome=\"dead_lettered\"} " << k.dead_lettered
-        << "\n";
-  }
-  return out.str();
+  write_delivery_metrics(out, deliverers_.loops());
+  return out.text();
 }
 
 }  // namespace xoev

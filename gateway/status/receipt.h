@@ -31,6 +31,7 @@ struct Receipt {
   std::string standard;
   std::string message_type;
   std::string route;  // the route that chose the destination (for sender callbacks)
+  std::string traceparent;  // W3C trace context of the message (gateway/core/trace_context.h)
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

@@ -127,7 +127,15 @@ def check_topics_job(check, services):
 
 def check_keys(check, services, config):
     signing = config["keys"]["signing"]
-    private = {d["id"]: d["adapter"]["decryption_keys"] for d in config["destinations"]}
+    # A deliverer's private keys: its decryption keys and the key that signs its receipts.
+    private = {d["id"]: d["adapter"]["decryption_keys"] + [d["adapter"].get("signing_key")] for d in config["destinations"]}
+    for dest, paths in private.items():
+        check(paths[-1] is not None, f"deliverer {dest} signs its receipts with its own key (adapter.signing_key)")
+        private[dest] = [p for p in paths if p]
+    trusted = {Path(p).name for p in config["keys"].get("trusted_deliverers", [])}
+    for dest, paths in private.items():
+        check(len(paths) < 2 or Path(paths[-1]).stem + ".pub.jwk" in trusted,
+              f"readers trust deliverer {dest}'s receipt key ({sorted(trusted)})")
     deliverers = {}
     for name, s in services.items():
         command = s.get("command", [])

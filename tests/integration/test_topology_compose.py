@@ -46,6 +46,13 @@ def adapt_config(work, bootstrap, port):
         priv, pub = keygen(work, d["id"], "ECDH-ES+A256KW", ["--crv", "X25519"])
         priv.rename(d["adapter"]["decryption_keys"][0])
         pub.rename(d["encryption_keys"][0])
+        # The deliverer's receipt signing key, its public half among trusted_deliverers.
+        receipt_key = Path(d["adapter"]["signing_key"])
+        priv, pub = keygen(work, receipt_key.stem, "ES256")
+        priv.rename(receipt_key)
+        trusted = [t for t in config["keys"]["trusted_deliverers"] if Path(t).name == receipt_key.stem + ".pub.jwk"]
+        assert len(trusted) == 1, f"compose.yaml trusts {receipt_key.stem}'s receipts exactly once"
+        pub.rename(trusted[0])
     path = work / "compose.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path, config

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/core/trace_context.h"
 #include "gateway/http/http_client.h"
 
 namespace xoev {
@@ -33,6 +34,8 @@ class HttpAdapter final : public OutboundAdapter {
                    {"X-Xoev-Sender", m.sender},
                    {"X-Xoev-Recipient", m.recipient},
                    {"X-Xoev-Attempt", std::to_string(m.attempt)}};
+    // W3C trace context, so the target's traces continue the sender's.
+    if (is_valid_traceparent(m.traceparent)) req.headers.emplace_back("traceparent", m.traceparent);
     if (!secret_.empty()) {
       const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
@@ -94,7 +97,7 @@ http::HttpClient::Options http_client_options(const HttpSettings& s) {
 Result<OutboundAdapterPtr> make_http_adapter(const HttpSettings& s) {
   auto client = http::HttpClient::create(http_client_options(s));
   if (!client) return client.problem();
-  std::string secret;
+  std::string secret = s.hmac_secret;
   if (!s.hmac_secret_file.empty()) {
     auto read = read_hmac_secret(s.hmac_secret_file);
     if (!read) return read.problem();

@@ -15,7 +15,7 @@ class HttpAdapterFactory final : public OutboundAdapterFactory {
  public:
   std::string_view type() const override { return "http"; }
   std::vector<std::string> keys() const override {
-    return {"url", "timeout", "tls_ca", "tls_certificate", "tls_private_key", "hmac_secret_file"};
+    return {"url", "timeout", "tls_ca", "tls_certificate", "tls_private_key", "hmac_secret_file", "hmac_secret"};
   }
 
   std::shared_ptr<const AdapterSettings> parse(config_detail::YamlReader& r, const YAML::Node& n) const override {
@@ -31,6 +31,12 @@ class HttpAdapterFactory final : public OutboundAdapterFactory {
     if (s->tls_certificate.empty() != s->tls_private_key.empty())
       r.error(n, "tls_certificate and tls_private_key go together (the client certificate for mutual TLS)");
     s->hmac_secret_file = r.path(n, "hmac_secret_file", false);
+    if (n["hmac_secret"]) {
+      if (n["hmac_secret_file"]) r.error(n, "give hmac_secret or hmac_secret_file, not both");
+      s->hmac_secret = r.env_value(n["hmac_secret"], r.str(n, "hmac_secret", ""), "hmac_secret").value_or("");
+      if (!s->hmac_secret.empty() && s->hmac_secret.size() < kMinHmacSecretBytes)
+        r.error(n["hmac_secret"], "hmac_secret is shorter than " + std::to_string(kMinHmacSecretBytes) + " bytes");
+    }
     return s;
   }
 

@@ -4,6 +4,7 @@
 //   timeout: 10s                                   (whole request)
 //   tls_ca, tls_certificate, tls_private_key       (optional; PEM files, mTLS)
 //   hmac_secret_file: secrets/x.key               (optional; >= 16 bytes → X-Xoev-Signature)
+//   hmac_secret: ${ENV_NAME}                      (instead of the file: the secret from the environment)
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@ struct HttpSettings final : AdapterSettings {
   std::chrono::milliseconds timeout{10000};
   std::filesystem::path tls_ca, tls_certificate, tls_private_key;
   std::filesystem::path hmac_secret_file;
+  std::string hmac_secret;  // from hmac_secret (${ENV}); used when no file is given
 };
 
 // Shortest HMAC secret accepted (bytes, after trailing newlines are dropped).

@@ -74,7 +74,7 @@ TEST(AcceptWorkers, BusyWorkersLeaveTheIoThreadFreeAndRefuseBeyondTheQueue) {
   ASSERT_NE(snapshots.get(), nullptr);
   BlockingSink sink;
   StatusStore status;
-  ReceiptPublisher receipts(sink);
+  ReceiptPublisher receipts(sink, test::gateway_key());
   IngestPipeline pipeline(snapshots, sink, status, receipts, nullptr);
   WorkerPool workers("accept-test", 1, 1);
 
