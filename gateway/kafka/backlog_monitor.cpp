@@ -35,6 +35,12 @@ BacklogMonitor::BacklogMonitor(const KafkaConnection& connection, std::vector<Wa
   thread_ = std::thread([this] { run(); });
 }
 
+void BacklogMonitor::watch(const Watched& watched) {
+  std::lock_guard lock(mu_);
+  auto& groups = topics_[watched.topic].groups;
+  if (std::find(groups.begin(), groups.end(), watched.group_id) == groups.end()) groups.push_back(watched.group_id);
+}
+
 bool BacklogMonitor::is_mock_cluster_id(std::string_view cluster_id) { return cluster_id.starts_with("mockCluster"); }
 
 void BacklogMonitor::identify_cluster(int timeout_ms) {

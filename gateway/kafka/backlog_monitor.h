@@ -64,6 +64,9 @@ class BacklogMonitor {
   BacklogMonitor& operator=(const BacklogMonitor&) = delete;
 
   // From the producer's delivery report: `bytes` = key + value + header sizes.
+  // Starts watching one more topic (a destination a reload adds); its offsets are
+  // known from the next refresh on. Idempotent.
+  void watch(const Watched& watched);
   void record_produced(const std::string& topic, int32_t partition, int64_t offset, size_t bytes);
 
   // True if a record of `next_bytes` fits the budget whichever partition it lands in.

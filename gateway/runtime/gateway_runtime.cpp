@@ -117,7 +117,10 @@ void GatewayRuntime::stop() {
   if (accept_workers_) accept_workers_->join();
   // 2. The consumers: no more deliveries, callbacks or status updates from Kafka.
   if (callbacks_) callbacks_->stop();
-  deliverers_.stop();
+  {
+    std::lock_guard lock(deliverers_mu_);
+    deliverers_.stop();
+  }
   if (receipts_tracker_) receipts_tracker_->stop();
   probe_.request_stop();
   if (probe_.joinable()) probe_.join();
@@ -148,31 +151,52 @@ Status GatewayRuntime::readiness() const {
 }
 
 Status GatewayRuntime::reload() {
-  auto config = load_config(config_file_);
-  if (!config) {
+  auto refuse = [this](Problem p) {
     ++reload_failures_;
-    return config.problem();
-  }
+    return p;
+  };
+  auto config = load_config(config_file_);
+  if (!config) return refuse(config.problem());
   if (listen_override_) config->gateway.listen = *listen_override_;
   const auto old = snapshots_->get();
   const Config& before = old->config();
   if (config->kafka.bootstrap != before.kafka.bootstrap || config->gateway.listen != before.gateway.listen)
     spdlog::warn("reload: kafka.bootstrap and gateway.listen changes take effect after a restart");
+  // A destination that moves to another topic or in/out of this process would strand
+  // the records already on its old topic: that takes a restart (or a new destination id).
+  std::vector<const DestinationSection*> added;
   for (const auto& d : config->destinations) {
     const auto* was = before.destination(d.id);
-    if (!was || was->topic != d.topic || was->adapter.in_process != d.adapter.in_process)
-      spdlog::warn("reload: destination '{}' is new or changed topic/in_process; its deliverer starts after a restart",
-                   d.id);
+    if (!was) {
+      added.push_back(&d);
+    } else if (was->topic != d.topic || was->adapter.in_process != d.adapter.in_process) {
+      return refuse(Problem::make(ProblemKind::config_invalid,
+                                  "destination '" + d.id + "' changes its topic or in_process; records already on '" +
+                                      was->topic + "' would be stranded: restart the gateway for that, or add a "
+                                      "destination with a new id")
+                        .at(d.where));
+    }
   }
-  if (auto checked = preflight_status(*config, PreflightScope::serve(*config)); !checked) {
-    ++reload_failures_;
-    return checked.problem();
+  if (auto checked = preflight_status(*config, PreflightScope::serve(*config)); !checked)
+    return refuse(checked.problem());
+  // New destinations are watched by back-pressure and, when in_process, delivered
+  // before any route can point at them: nothing is accepted that nobody would take.
+  for (const auto* d : added) {
+    if (backlog_)
+      for (const auto& w : watched_topics(*d)) backlog_->watch(w);
+    if (!d->adapter.in_process) continue;
+    if (!delivery_producer_) {
+      auto dp = Producer::create(delivery_connection(kafka_.connection), "xoevgate-deliver", config->gateway.ack_timeout);
+      if (!dp) return refuse(dp.problem());
+      delivery_producer_ = std::move(dp).value();
+    }
+    std::lock_guard lock(deliverers_mu_);
+    if (auto s = deliverers_.add(kafka_.connection, *config, *d, *delivery_producer_, backlog_.get()); !s)
+      return refuse(Problem(s.problem()).at(d->where));
+    spdlog::info("reload: destination '{}' added; its deliverer runs", d->id);
   }
   auto snapshot = GatewaySnapshot::build(std::move(config).value());
-  if (!snapshot) {
-    ++reload_failures_;
-    return snapshot.problem();
-  }
+  if (!snapshot) return refuse(snapshot.problem());
   snapshots_->set(std::move(snapshot).value());
   ++reloads_;
   return ok_status();
@@ -209,7 +233,10 @@ std::string GatewayRuntime::metrics() const {
     for (const auto& d : snap->config().destinations)
       undelivered.sample({{"destination", d.id}}, static_cast<double>(backlog_->undelivered_bytes(d.topic)));
   }
-  write_delivery_metrics(out, deliverers_.loops());
+  {
+    std::lock_guard lock(deliverers_mu_);
+    write_delivery_metrics(out, deliverers_.loops());
+  }
   return out.text();
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -55,6 +56,7 @@ class GatewayRuntime {
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   DelivererPool deliverers_;
+  mutable std::mutex deliverers_mu_;  // a reload adds deliverers while /metrics reads them
   std::unique_ptr<CallbackDispatcher> callbacks_;
   std::atomic<bool> broker_ok_{false};
   std::jthread probe_;

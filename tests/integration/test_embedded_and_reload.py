@@ -87,6 +87,48 @@ def run(work, port, gw, check):
     check("xoevgate_config_reloads_total 1" in metrics and "xoevgate_config_reload_failures_total 1" in metrics,
           "reloads and failed reloads are counted in /metrics")
 
+    # A new Fachverfahren by SIGHUP alone: its in-process deliverer and back-pressure start
+    # before the route to it is live, so what is accepted for it is delivered.
+    text = cfg.read_text().replace("destination: nowhere", "destination: landesarchiv")
+    text = text.replace("destinations:\n", """destinations:
+  - id: wasser-neu
+    topic: xoev.wasser.neu
+    encryption_keys: [../var/keys/wasser-neu.pub.jwk]
+    adapter:
+      type: file
+      directory: ../var/inbox/wasser-neu
+      decryption_keys: [../var/keys/wasser-neu.jwk]
+      in_process: true
+""", 1)
+    text = text.replace("routes:\n", """routes:
+  - name: wasser-neu
+    match: {reader: "psw:11113110"}
+    destination: wasser-neu
+""", 1)
+    cfg.write_text(text)
+    subprocess.run([XOEVGATE, "dev-keys", "--config", "config/gateway.yaml"], cwd=work, check=True, capture_output=True)
+    reloaded = (work / "gateway.log").read_text().count("configuration reloaded")
+    gw.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: (work / "gateway.log").read_text().count("configuration reloaded") > reloaded, 30,
+                     "reload with a new destination"), "the reload with a new destination is applied")
+    log = (work / "gateway.log").read_text()
+    check(log.find("destination 'wasser-neu' added") < log.rfind("configuration reloaded"),
+          "the new destination's deliverer started before its route went live")
+    sent = []
+    for _ in range(5):
+        body, mid = with_new_uuid(WASSER.read_bytes(), WASSER_ID)
+        status, answer, _ = post_xml(port, body)
+        sent.append(mid)
+        check(status == 202 and answer.get("destination") == "wasser-neu", f"routed to the new destination ({status} {answer})")
+    check(wait_until(lambda: all((inbox(work, "wasser-neu") / f"{m}.xml").exists() for m in sent), 30, "new inbox"),
+          "messages for a destination added by reload are delivered without a restart")
+
+    # Moving an existing destination to another topic would strand its records: refused.
+    cfg.write_text(cfg.read_text().replace("topic: xoev.wasser.neu", "topic: xoev.wasser.anders"))
+    gw.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: "stranded" in (work / "gateway.log").read_text(), 20, "topic change refused"),
+          "a destination changing its topic is refused on reload, naming why")
+
 
 if __name__ == "__main__":
     main()

@@ -268,4 +268,8 @@ MUTANTS = [
          original="    if (auto idle = context_->longest_idle()) {",
          replacement="    if (std::shared_ptr<HttpSession> idle; false) {",
          tests=r"^ResourceLimits\.", description="idle connections lock out new clients when the server is full"),
+    dict(id="reload-new-destination-not-delivered", file="gateway/runtime/gateway_runtime.cpp",
+         original="    if (!d->adapter.in_process) continue;",
+         replacement="    continue;",
+         tests=r"^integration\.test_embedded_and_reload$", description="a destination added by SIGHUP gets no deliverer: accepted, never delivered"),
 ]
