@@ -14,6 +14,7 @@
 
 #include "gateway/core/problem.h"
 #include "gateway/core/result.h"
+#include "gateway/config/security_config.h"
 
 namespace xoev {
 
@@ -126,6 +127,7 @@ struct Config {
   std::vector<DestinationSection> destinations;
   std::vector<RouteSection> routes;
   std::vector<StandardSection> standards;
+  SecuritySection security;                         // TLS, senders, admins, audit (security_config.h)
 
   const DestinationSection* destination(std::string_view id) const;
   // The largest body one Kafka record can carry once sealed (JWE base64url is 4/3 of

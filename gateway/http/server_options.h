@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace xoev::http {
+
+class TlsContextSource;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT, [IPv6]:PORT; port 0 picks a free one
@@ -24,6 +27,10 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 1024;  // a reverse proxy is one address: not too low
   int reserved_fd_percent = 25;   // of RLIMIT_NOFILE, kept free of connections
   size_t reserved_fd_min = 256;   // at least this many
+  // Null: plain HTTP. Else every connection starts with a TLS handshake using the
+  // source's current context (swapped on reload).
+  std::shared_ptr<TlsContextSource> tls;
+  std::chrono::seconds handshake_timeout{10};  // from accept to the end of the TLS handshake
   std::chrono::seconds header_timeout{10};  // from a request's first byte to its header's end
   std::chrono::seconds read_timeout{30};    // from a request's first byte to its last
   std::chrono::seconds idle_timeout{60};    // keep-alive wait for the next request

@@ -29,7 +29,7 @@ IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, Stat
                                ReceiptPublisher& receipts, BacklogMonitor* backlog)
     : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
 
-void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done) {
+void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check) {
   const auto snap = snapshots_.get();
   auto inspected = snap->inspector().accept(body);
   if (!inspected) {
@@ -37,6 +37,11 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
     return done(std::move(inspected).problem());
   }
   const RoutingHeader& h = inspected->header;
+  if (check)
+    if (auto allowed = check(h); !allowed) {
+      ++counters_.refused;
+      return done(std::move(allowed).problem());
+    }
   auto decision = snap->router().route(h);
   if (!decision) {
     ++counters_.refused;

@@ -94,14 +94,16 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   // One worker per core for parse/validate/seal; the queue bound only caps latency
   // (bodies are already bounded by the server's memory budget).
   rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
+  auto security = SecurityRuntime::start(*config);
+  if (!security) return security.problem();
+  rt->security_ = std::move(security).value();
+  opts.tls = rt->security_->tls();
   GatewayRuntime* self = rt.get();
   auto server = http::HttpServer::start(
       opts, make_gateway_api({*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },
-                              [self] { return self->metrics(); }}));
+                              [self] { return self->metrics(); }, rt->security_->api()}));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
-  spdlog::warn("no senders: configured — every client may submit (anonymous); put the gateway behind an "
-               "authenticating proxy or restrict the listen address");
   spdlog::info("xoevgate listening on {} (port {}), {} destinations, {} routes", config->gateway.listen,
                rt->server_->port(), config->destinations.size(), config->routes.size());
   return rt;
@@ -173,6 +175,10 @@ Status GatewayRuntime::reload() {
   if (!snapshot) {
     ++reload_failures_;
     return snapshot.problem();
+  }
+  if (auto secured = security_->reload(snapshot.value()->config()); !secured) {
+    ++reload_failures_;
+    return secured.problem();
   }
   snapshots_->set(std::move(snapshot).value());
   ++reloads_;
