@@ -12,7 +12,8 @@ XOEVGATE_COMMAND("audit", "verify the hash chain of an audit log", [](CLI::App& 
   auto file = std::make_shared<std::string>();
   app.add_option("ACTION", *action, "verify")->required()->check(CLI::IsMember({"verify"}));
   app.add_option("FILE", *file, "the audit log (audit.file in the config)")->required();
-  return [=]() -> int {
+  return [=]() -> int {  // uses `action`, so the string CLI11 writes into stays alive
+    if (*action != "verify") return xoev::cli::fail(xoev::Problem::make(xoev::ProblemKind::usage, "unknown action " + *action));
     auto report = xoev::audit::verify_audit_file(*file);
     if (!report) return xoev::cli::fail(report.problem());
     if (report->intact) {
