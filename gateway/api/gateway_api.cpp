@@ -91,7 +91,7 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
     auto request = parse_token_request(req);
     if (!request.error.empty()) return respond(token_error(400, request.error, request.description, false));
     // PBKDF2 is slow on purpose: off the I/O threads.
-    auto job = [d, respond, authenticator, request, remote = req.remote_address] {
+    auto token_job = [d, respond, authenticator, request, remote = req.remote_address] {
       auto issued = authenticator->issue_token(request.client_id, request.client_secret, std::chrono::system_clock::now());
       if (!issued) {
         d->security->record({"refused", "", "", "", "", 401, "invalid-client",
@@ -106,7 +106,7 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
       resp.headers.emplace_back("Cache-Control", "no-store");
       respond(std::move(resp));
     };
-    if (!d->accept_workers.try_post(std::move(job)))
+    if (!d->accept_workers.try_post(std::move(token_job)))
       respond(http::server_busy("the gateway is busy; retry later", std::chrono::seconds(1)));
   });
 
