@@ -44,9 +44,11 @@ def make_pki(d):
                 f"/CN={name}-cert/O=Test", "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
                 "-days", "2", "-out", f"{name}.pem", *ext, cwd=d)
-    out = subprocess.run(["openssl", "x509", "-in", "client.pem", "-noout", "-fingerprint", "-sha256"], cwd=d,
-                         check=True, capture_output=True, text=True).stdout
-    return out.strip().split("=", 1)[1]
+    def fingerprint(pem):
+        out = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-fingerprint", "-sha256"], cwd=d,
+                             check=True, capture_output=True, text=True).stdout
+        return out.strip().split("=", 1)[1]
+    return fingerprint("client.pem"), fingerprint("rogue.pem")
 
 
 def secret_hash(secret, iterations=10000):
@@ -103,7 +105,7 @@ def idp_token(key, alg, **overrides):
 def run(work, procs, check):
     pki = work / "pki"
     pki.mkdir()
-    fingerprint = make_pki(pki)
+    fingerprint, rogue_fingerprint = make_pki(pki)
     rsa = jwk.JWK.generate(kty="RSA", size=2048, kid="idp-rsa")
     ec = jwk.JWK.generate(kty="EC", crv="P-256", kid="idp-ec")
     impostor_rsa = jwk.JWK.generate(kty="RSA", size=2048, kid="idp-rsa")  # same kid, other key
@@ -125,6 +127,9 @@ senders:
     client_certificate_sha256: "{fingerprint}"
     may_send: [{{standard: XBeteiligung, message_type: "*", reader: "xyz:*"}}]
     may_speak_for: ["xyz:0001"]
+  - id: rogue-registered   # registered, but its certificate does not chain to client_ca
+    client_certificate_sha256: "{rogue_fingerprint}"
+    may_send: [{{}}]
   - id: idp-sender
     jwt: {{issuer: "{IDP}", audience: xoevgate, jwks: idp.jwks.json}}
     may_send: [{{reader: "xyz:0002"}}]

@@ -72,6 +72,12 @@ TEST(RateLimiter, RefillsAtTheRateAndSaysHowLongToWait) {
   EXPECT_FALSE(limiter.take("a", 3, t0 + std::chrono::milliseconds(340)));
   EXPECT_TRUE(limiter.take("a", 3, t0 + std::chrono::milliseconds(400)));
   EXPECT_FALSE(limiter.take("a", 0, t0));  // unlimited
+  // A long pause refills only up to the burst (one second's worth), not beyond.
+  const auto later = t0 + std::chrono::hours(1);
+  EXPECT_FALSE(limiter.take("a", 3, later));
+  EXPECT_FALSE(limiter.take("a", 3, later));
+  EXPECT_FALSE(limiter.take("a", 3, later));
+  EXPECT_TRUE(limiter.take("a", 3, later));
   EXPECT_FALSE(limiter.take("slow", 0.1, t0));
   auto slow = limiter.take("slow", 0.1, t0);
   ASSERT_TRUE(slow);
