@@ -111,7 +111,7 @@ def run(work, procs, check):
     impostor_rsa = jwk.JWK.generate(kty="RSA", size=2048, kid="idp-rsa")  # same kid, other key
     (work / "idp.jwks.json").write_text(json.dumps({"keys": [json.loads(rsa.export_public()),
                                                              json.loads(ec.export_public())]}))
-    secrets = {name: f"{name}-secret-{uuid.uuid4()}" for name in ("restricted", "impostor", "limited", "ops")}
+    secrets = {name: f"{name}-secret-{uuid.uuid4()}" for name in ("restricted", "impostor", "limited", "ops", "patient")}
 
     _, bootstrap = start_dev_kafka(procs, brokers=1)
     port = free_port()
@@ -150,6 +150,11 @@ senders:
   - id: ops
     client_id: ops
     client_secret_hash: "{secret_hash(secrets['ops'])}"
+  - id: patient
+    client_id: patient
+    client_secret_hash: "{secret_hash(secrets['patient'])}"
+    may_send: [{{}}]
+    rate_limit_per_second: 1
 admins: [ops]
 audit:
   file: audit/audit.jsonl
@@ -268,7 +273,33 @@ audit:
     for mid in refused_ids:
         check(not list(inbox.rglob(f"*{mid}*")), f"nothing delivered for refused {mid}")
 
+    send_command(work, port, pki, secrets, check)
     audit_checks(work / "audit" / "audit.jsonl", work, procs, check)
+
+
+def send_command(work, port, pki, secrets, check):
+    """`xoevgate send` with a fetched token (and 429 retried after Retry-After), with mTLS, and without."""
+    files = []
+    for i in range(3):
+        body, _ = fresh_message()
+        files.append(work / f"send-{i}.xml")
+        files[-1].write_bytes(body)
+    url = f"https://127.0.0.1:{port}"
+    env = dict(os.environ, XOEVGATE_CLIENT_SECRET=secrets["patient"])
+    r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--client-id", "patient",
+                        *map(str, files[:2])], capture_output=True, text=True, env=env, timeout=60)
+    statuses = [json.loads(line).get("status") for line in r.stdout.splitlines()]
+    check(r.returncode == 0 and statuses == [202, 202],
+          f"send --client-id: token fetched, the 429 of the rate limit retried: rc {r.returncode} {r.stdout} {r.stderr}")
+    r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--cert", str(pki / "client.pem"),
+                        "--key", str(pki / "client.key"), str(files[2])], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and '"status":202' in r.stdout.replace(" ", ""), f"send --cert/--key: {r.stdout} {r.stderr}")
+    r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--retries", "0", str(files[2])],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and '"status":401' in r.stdout.replace(" ", ""), f"send without credentials: 401 {r.stdout}")
+    r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--client-id", "patient",
+                        "--client-secret", "not-the-secret", str(files[2])], capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "token" in r.stderr, f"send with a wrong client secret: {r.returncode} {r.stderr}")
 
 
 def tls_versions(port, pki, check):
