@@ -28,8 +28,9 @@ void require_file(YamlReader& r, const YAML::Node& at, const std::filesystem::pa
   if (!p.empty() && !std::filesystem::is_regular_file(p, ec)) r.error(at, what + " '" + p.string() + "' does not exist");
 }
 
-// "ab:cd…" or "abcd…" → "AB:CD:…"; empty when it is not 32 bytes of hex.
-std::string normalize_fingerprint(std::string text) {
+}  // namespace
+
+std::string normalize_fingerprint(const std::string& text) {
   std::string hex;
   for (char c : text)
     if (c != ':') hex += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -42,9 +43,9 @@ std::string normalize_fingerprint(std::string text) {
   return out;
 }
 
-void read_tls(YamlReader& r, const YAML::Node& n, SecuritySection& out) {
-  if (!r.is_map(n, "gateway.tls")) return;
-  r.only_keys(n, {"certificate", "private_key", "client_ca"}, "gateway.tls");
+std::optional<TlsSection> read_tls_section(YamlReader& r, const YAML::Node& n, const std::string& what) {
+  if (!r.is_map(n, what)) return std::nullopt;
+  r.only_keys(n, {"certificate", "private_key", "client_ca"}, what);
   TlsSection tls;
   tls.certificate = r.path(n, "certificate", true);
   tls.private_key = r.path(n, "private_key", true);
@@ -54,8 +55,10 @@ void read_tls(YamlReader& r, const YAML::Node& n, SecuritySection& out) {
     tls.client_ca = r.path(n, "client_ca", true);
     require_file(r, n["client_ca"], tls.client_ca, "TLS client CA");
   }
-  out.tls = std::move(tls);
+  return tls;
 }
+
+namespace {
 
 void read_may_send(YamlReader& r, const YAML::Node& n, SenderSection& s) {
   if (!n) return;
@@ -153,7 +156,7 @@ bool is_loopback_listen(const std::string& listen) {
 void read_security(YamlReader& r, const YAML::Node& root, const std::string& listen, SecuritySection& out) {
   const YAML::Node gateway = root["gateway"];
   if (gateway && gateway.IsMap()) {
-    if (gateway["tls"]) read_tls(r, gateway["tls"], out);
+    if (gateway["tls"]) out.tls = read_tls_section(r, gateway["tls"], "gateway.tls");
     out.allow_plaintext = r.boolean(gateway, "allow_plaintext", false);
   }
   if (!out.tls && !out.allow_plaintext && is_listen_address(listen) && !is_loopback_listen(listen))

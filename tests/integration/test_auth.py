@@ -39,7 +39,8 @@ def make_pki(d):
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                 "-subj", f"/CN={ca}", "-keyout", f"{ca}.key", "-out", f"{ca}.pem", cwd=d)
     (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, ca, ext in (("server", "ca", ["-extfile", "server.ext"]), ("client", "ca", []), ("rogue", "rogue-ca", [])):
+    for name, ca, ext in (("server", "ca", ["-extfile", "server.ext"]), ("client", "ca", []), ("rogue", "rogue-ca", []),
+                          ("other", "ca", [])):
         openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
                 f"/CN={name}-cert/O=Test", "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
@@ -115,10 +116,16 @@ def run(work, procs, check):
 
     _, bootstrap = start_dev_kafka(procs, brokers=1)
     port = free_port()
+    xta_port = free_port()
     extra_gateway = f"""  tls: {{certificate: {pki}/server.pem, private_key: {pki}/server.key, client_ca: {pki}/ca.pem}}
 """
     cfg = write_config(work, bootstrap, f"127.0.0.1:{port}",
-                       destinations=[("beteiligung", "      type: file\n      directory: inbox\n      in_process: true\n")],
+                       destinations=[("beteiligung", "      type: file\n      directory: inbox\n      in_process: true\n"),
+                                     ("postfach", f"      type: xta\n      directory: xta\n      in_process: true\n"
+                                                  f"      listen: 127.0.0.1:{xta_port}\n"
+                                                  f"      tls: {{certificate: {pki}/server.pem, private_key: {pki}/server.key, "
+                                                  f"client_ca: {pki}/ca.pem}}\n"
+                                                  f"      readers: [{{client_certificate_sha256: \"{fingerprint}\"}}]\n")],
                        routes=[("xbeteiligung", {"standard": "XBeteiligung", "reader": "xyz:*"}, "beteiligung")],
                        extra_gateway=extra_gateway)
     cfg.write_text(cfg.read_text() + f"""
@@ -169,6 +176,7 @@ audit:
         return
 
     tls_versions(port, pki, check)
+    xta_mailbox_binding(xta_port, pki, check)
     refused_ids = []
 
     def refused(client, status, slug, what, token=None, problem_has=""):
@@ -300,6 +308,19 @@ def send_command(work, port, pki, secrets, check):
     r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--client-id", "patient",
                         "--client-secret", "not-the-secret", str(files[2])], capture_output=True, text=True, timeout=60)
     check(r.returncode != 0 and "token" in r.stderr, f"send with a wrong client secret: {r.returncode} {r.stderr}")
+
+
+def xta_mailbox_binding(port, pki, check):
+    """The mailbox answers only the certificate bound to it (readers:), over TLS."""
+    envelope = b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body/></env:Envelope>'
+    headers = {"Content-Type": "application/soap+xml"}
+    for name, cert, bound in (("bound", ("client.pem", "client.key"), True), ("other", ("other.pem", "other.key"), False),
+                              ("untrusted", ("rogue.pem", "rogue.key"), False), ("none", None, False)):
+        client = Client(port, pki / "ca.pem", tuple(pki / c for c in cert) if cert else None)
+        s, body, _ = client.request("POST", "/MB_XTA-WS_2.1", envelope, headers)
+        check((s != 403) == bound, f"XTA mailbox, {name} certificate: status {s}")
+        if not bound:
+            check(b"not bound to this mailbox" in body, f"XTA mailbox, {name}: the fault says why")
 
 
 def tls_versions(port, pki, check):

@@ -289,4 +289,8 @@ MUTANTS = [
          original="CRYPTO_memcmp(actual->data(), expected->data(), kHashBytes) == 0",
          replacement="CRYPTO_memcmp(actual->data(), expected->data(), 0) == 0",
          tests=r"^SecretHash\.", description="any client secret matches"),
+    dict(id="xta-any-certificate", file="adapters/outbound/xta/xta_soap_service.cpp",
+         original="if (bound && !may_read(access, request)) {",
+         replacement="if (bound && !may_read(access, request) && !request.tls) {",
+         tests=r"integration\.test_auth", description="any TLS client reads and closes a bound XTA mailbox"),
 ]
