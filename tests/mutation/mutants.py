@@ -293,4 +293,8 @@ MUTANTS = [
          original="if (bound && !may_read(access, request)) {",
          replacement="if (bound && !may_read(access, request) && !request.tls) {",
          tests=r"integration\.test_auth", description="any TLS client reads and closes a bound XTA mailbox"),
+    dict(id="plaintext-anywhere", file="gateway/config/security_config.cpp",
+         original="if (!out.tls && !out.allow_plaintext && is_listen_address(listen) && !is_loopback_listen(listen))",
+         replacement="if (!out.tls && !out.allow_plaintext && is_listen_address(listen) && listen.empty())",
+         tests=r"^SecurityConfig\.", description="plain HTTP on 0.0.0.0 starts without a word"),
 ]
