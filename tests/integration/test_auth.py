@@ -13,6 +13,8 @@ import http.client
 import json
 import os
 import shutil
+import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -40,7 +42,7 @@ def make_pki(d):
                 "-subj", f"/CN={ca}", "-keyout", f"{ca}.key", "-out", f"{ca}.pem", cwd=d)
     (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     for name, ca, ext in (("server", "ca", ["-extfile", "server.ext"]), ("client", "ca", []), ("rogue", "rogue-ca", []),
-                          ("other", "ca", [])):
+                          ("other", "ca", []), ("server2", "ca", ["-extfile", "server.ext"])):
         openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
                 f"/CN={name}-cert/O=Test", "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
@@ -168,7 +170,7 @@ audit:
 """)
     r = subprocess.run([XOEVGATE, "check-config", str(cfg)], capture_output=True, text=True)
     check(r.returncode == 0, f"check-config accepts the security config: {r.stdout}{r.stderr}")
-    procs.start("gateway", "serve", "--config", str(cfg))
+    gateway = procs.start("gateway", "serve", "--config", str(cfg))
     anon = Client(port, pki / "ca.pem")
     mtls = Client(port, pki / "ca.pem", (pki / "client.pem", pki / "client.key"))
     rogue = Client(port, pki / "ca.pem", (pki / "rogue.pem", pki / "rogue.key"))
@@ -282,6 +284,7 @@ audit:
         check(not list(inbox.rglob(f"*{mid}*")), f"nothing delivered for refused {mid}")
 
     send_command(work, port, pki, secrets, check)
+    reload_swaps_certificate(cfg, gateway, port, pki, check)
     audit_checks(work / "audit" / "audit.jsonl", work, procs, check)
 
 
@@ -308,6 +311,23 @@ def send_command(work, port, pki, secrets, check):
     r = subprocess.run([XOEVGATE, "send", "--url", url, "--cacert", str(pki / "ca.pem"), "--client-id", "patient",
                         "--client-secret", "not-the-secret", str(files[2])], capture_output=True, text=True, timeout=60)
     check(r.returncode != 0 and "token" in r.stderr, f"send with a wrong client secret: {r.returncode} {r.stderr}")
+
+
+def served_certificate_cn(port, pki):
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return dict(x[0] for x in tls.getpeercert()["subject"])["commonName"]
+
+
+def reload_swaps_certificate(cfg, gateway, port, pki, check):
+    """SIGHUP: new connections get the new certificate; the reload is audited."""
+    check(served_certificate_cn(port, pki) == "server-cert", "the first certificate is served")
+    cfg.write_text(cfg.read_text().replace(f"{pki}/server.pem, private_key: {pki}/server.key, client_ca",
+                                           f"{pki}/server2.pem, private_key: {pki}/server2.key, client_ca", 1))
+    gateway.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: served_certificate_cn(port, pki) == "server2-cert", 20, "the new certificate"),
+          "after SIGHUP new connections get the new certificate")
 
 
 def xta_mailbox_binding(port, pki, check):
@@ -342,6 +362,7 @@ def audit_checks(log, work, procs, check):
     check(len(accepted) >= 5 and all(len(e.get("payloadSha256", "")) == 64 and e.get("sender") for e in accepted),
           f"audit: accepted lines carry sender and payload hash ({len(accepted)})")
     check(any(e["event"] == "token-issued" for e in events), "audit: token issuance recorded")
+    check(any(e["event"] == "config-reloaded" and e.get("result") == "ok" for e in events), "audit: the reload recorded")
     text = log.read_text() + procs.log("gateway")
     check("Initiieren" not in text and "<?xml" not in text, "no payload plaintext in the audit log or gateway log")
 

@@ -297,4 +297,8 @@ MUTANTS = [
          original="if (!out.tls && !out.allow_plaintext && is_listen_address(listen) && !is_loopback_listen(listen))",
          replacement="if (!out.tls && !out.allow_plaintext && is_listen_address(listen) && listen.empty())",
          tests=r"^SecurityConfig\.", description="plain HTTP on 0.0.0.0 starts without a word"),
+    dict(id="reload-keeps-old-certificate", file="gateway/api/security_runtime.cpp",
+         original="  if (context) tls_->replace(std::move(context));",
+         replacement="  if (context && false) tls_->replace(std::move(context));",
+         tests=r"integration\.test_auth", description="SIGHUP does not renew the listener's certificate"),
 ]
