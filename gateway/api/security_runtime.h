@@ -21,6 +21,9 @@ class SecurityRuntime {
 
   std::shared_ptr<http::TlsContextSource> tls() const { return tls_; }  // null: plain HTTP
   std::shared_ptr<ApiSecurity> api() const { return api_; }
+  // For in-process deliverers' delivered / rejected / dead-lettered lines; null without
+  // audit.file. Lives as long as this SecurityRuntime.
+  audit::AuditLog* audit_log() const { return audit_.get(); }
 
  private:
   SecurityRuntime() = default;
