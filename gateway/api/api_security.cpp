@@ -43,7 +43,8 @@ std::optional<Caller> identify(ApiSecurity& security, const http::HttpRequest& r
 }
 
 std::string without_paths(const std::string& text) {
-  static const std::regex path(R"((^|[\s'"(=:])/[^\s'")]+)");
+  // An absolute path after a space, quote, '(' or '='; not a URL's "//host" (ends at ':').
+  static const std::regex path(R"((^|[\s'"(=])/(?!/)[^\s'"():]+)");
   return std::regex_replace(text, path, "$1…");
 }
 
