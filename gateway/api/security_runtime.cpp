@@ -53,6 +53,14 @@ Result<std::unique_ptr<SecurityRuntime>> SecurityRuntime::start(const Config& co
   return rt;
 }
 
+std::function<void(const Problem&, const std::string&, const std::string&)> SecurityRuntime::refusal_observer() const {
+  if (!audit_) return {};
+  return [api = api_](const Problem& problem, const std::string& target, const std::string& remote) {
+    api->record({"refused", "", "", "", "", problem.http_status(), problem.slug(),
+                 (target.empty() ? std::string() : target + ": ") + problem.detail, remote});
+  };
+}
+
 std::shared_ptr<const auth::Authenticator> SecurityRuntime::current() const {
   std::lock_guard lock(mutex_);
   return authenticator_;

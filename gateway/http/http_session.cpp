@@ -324,7 +324,17 @@ void StreamSession<Stream>::on_written(bool keep_alive, beast::error_code ec, st
 }
 
 template <class Stream>
-void StreamSession<Stream>::reject(const Problem& problem) { reject(HttpResponse::problem(problem)); }
+void StreamSession<Stream>::reject(const Problem& problem) {
+  if (const auto& hook = context_->options.on_refused) {
+    std::string target;
+    if (parser_ && parser_->is_header_done()) target = std::string(parser_->get().target().substr(0, 256));
+    try {
+      hook(problem, target, remote_address_);
+    } catch (...) {  // an observer must not take the connection down
+    }
+  }
+  reject(HttpResponse::problem(problem));
+}
 
 template <class Stream>
 void StreamSession<Stream>::reject(const HttpResponse& answer) {

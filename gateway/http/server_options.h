@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include "gateway/core/problem.h"
 
 namespace xoev::http {
 
@@ -36,6 +39,10 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{60};    // keep-alive wait for the next request
   std::chrono::seconds busy_retry_after{2};  // Retry-After of a 503 for a full server
   std::chrono::seconds stop_grace{5};       // stop(): how long in-flight requests may finish
+  // Told of every request the server itself refuses before a Handler sees it (413, 431,
+  // 400, 503 busy): the problem, the request target if its header was read, the peer
+  // address. For the audit log; runs on an I/O thread and must not block.
+  std::function<void(const Problem&, const std::string& target, const std::string& remote)> on_refused;
 };
 
 }  // namespace xoev::http

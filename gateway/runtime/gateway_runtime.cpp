@@ -98,6 +98,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   if (!security) return security.problem();
   rt->security_ = std::move(security).value();
   opts.tls = rt->security_->tls();
+  opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
   auto server = http::HttpServer::start(
       opts, make_gateway_api({*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },

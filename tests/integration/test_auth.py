@@ -247,6 +247,10 @@ audit:
     s, p, _ = token_for("impostor")
     refused(anon, 403, "forbidden", "writing as another authority", p.get("access_token"), "may_speak_for")
 
+    # Too large: refused by the HTTP layer before any handler, still audited.
+    s, p, _ = mtls.request("POST", "/v1/messages", b"<a>" + b"x" * (2 << 20) + b"</a>", {"Content-Type": "application/xml"})
+    check(s == 413, f"a too large body: 413 ({s})")
+
     # Status: only the submitter and admins.
     def status_of(mid, client, token=None):
         headers = {"Authorization": "Bearer " + token} if token else {}
@@ -356,7 +360,7 @@ def audit_checks(log, work, procs, check):
     lines = log.read_text().splitlines()
     events = [json.loads(line) for line in lines]
     statuses = [e.get("status") for e in events if e["event"] == "refused"]
-    for status, at_least in ((401, 10), (403, 2), (429, 1)):
+    for status, at_least in ((401, 10), (403, 2), (413, 1), (429, 1)):
         check(statuses.count(status) >= at_least, f"audit: {statuses.count(status)} refused lines with {status}")
     accepted = [e for e in events if e["event"] == "accepted"]
     check(len(accepted) >= 5 and all(len(e.get("payloadSha256", "")) == 64 and e.get("sender") for e in accepted),
