@@ -4,6 +4,8 @@
 #include <cctype>
 #include <memory>
 
+#include "gateway/api/token_request.h"
+#include "gateway/auth/send_rights.h"
 #include "gateway/http/refusals.h"
 
 namespace xoev {
@@ -23,25 +25,55 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   router.add("POST", "/v1/messages", [d](http::HttpRequest&& req, http::Responder respond) {
     if (req.path != "/v1/messages")
       return respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no such resource"), req.path));
+    // Credentials are in the header: checked before anything looks at the body.
+    auto caller = identify(*d->security, req, respond, /*rate_limited=*/true);
+    if (!caller) return;
     const std::string ct = req.header("content-type");
-    if (!is_xml_media_type(ct))
+    if (!is_xml_media_type(ct)) {
+      d->security->record({"refused", caller->identity.sender, "", audit::sha256_hex(req.body), "", 415,
+                           "unsupported-media-type", "Content-Type '" + ct.substr(0, 100) + "'", req.remote_address});
       return respond(http::HttpResponse::problem(
           Problem::make(ProblemKind::unsupported_media_type,
                         "send the XML document as Content-Type: application/xml (got '" + ct + "')"),
           req.path));
+    }
     // The body moves into the job once; the I/O thread goes back to reading at once.
     auto body = std::make_shared<std::string>(std::move(req.body));
-    auto job = [d, respond, body, traceparent = req.header("traceparent")]() mutable {
-      d->pipeline.submit(std::move(*body), std::move(traceparent), [respond](Result<Acceptance> r) {
+    auto job = [d, respond, body, caller = std::move(*caller), remote = req.remote_address,
+                traceparent = req.header("traceparent")]() mutable {
+      auto facts = std::make_shared<audit::AuditEvent>();
+      facts->sender = caller.identity.sender;
+      facts->payload_sha256 = audit::sha256_hex(*body);
+      facts->remote_address = remote;
+      HeaderCheck check = [facts, caller](const RoutingHeader& h) -> Status {
+        facts->message_id = h.message_id;
+        if (const auto* sender = caller.sender()) return auth::check_may_send(*sender, h);
+        if (!caller.anonymous()) return Problem::make(ProblemKind::forbidden, "sender '" + caller.identity.sender + "' is no longer configured");
+        return ok_status();
+      };
+      d->pipeline.submit(std::move(*body), std::move(traceparent), [d, respond, facts](Result<Acceptance> r) {
         if (!r) {
+          facts->event = "refused";
+          facts->status = r.problem().http_status();
+          facts->result = r.problem().slug();
+          facts->detail = r.problem().detail;
+          d->security->record(*facts);
           auto resp = http::HttpResponse::problem(r.problem(), "/v1/messages");
           if (r.problem().http_status() == 503) resp.headers.emplace_back("Retry-After", "5");
           return respond(std::move(resp));
         }
+        const std::string id = r->body.value("messageId", std::string{});
+        d->security->submitters.remember(id, facts->sender);
+        facts->event = "accepted";
+        facts->message_id = id;
+        facts->destination = r->body.value("destination", std::string{});
+        facts->status = r->http_status;
+        facts->result = r->http_status == 200 ? "resent" : "ok";
+        d->security->record(*facts);
         auto resp = http::HttpResponse::json(r->http_status, r->body);
-        resp.headers.emplace_back("Location", "/v1/messages/" + r->body.value("messageId", std::string{}));
+        resp.headers.emplace_back("Location", "/v1/messages/" + id);
         respond(std::move(resp));
-      });
+      }, check);
     };
     if (!d->accept_workers.try_post(std::move(job)))
       respond(http::server_busy("all " + std::to_string(d->accept_workers.max_queued()) +
@@ -49,17 +81,56 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
                                 std::chrono::seconds(1)));
   });
 
+  router.add("POST", "/v1/token", [d](http::HttpRequest&& req, http::Responder respond) {
+    if (req.path != "/v1/token")
+      return respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no such resource"), req.path));
+    auto authenticator = d->security->authenticator ? d->security->authenticator() : nullptr;
+    if (!authenticator || !authenticator->enabled())
+      return respond(http::HttpResponse::problem(
+          Problem::make(ProblemKind::not_found, "no senders are configured: this gateway issues no tokens"), req.path));
+    auto request = parse_token_request(req);
+    if (!request.error.empty()) return respond(token_error(400, request.error, request.description, false));
+    // PBKDF2 is slow on purpose: off the I/O threads.
+    auto token_job = [d, respond, authenticator, request, remote = req.remote_address] {
+      auto issued = authenticator->issue_token(request.client_id, request.client_secret, std::chrono::system_clock::now());
+      if (!issued) {
+        d->security->record({"refused", "", "", "", "", 401, "invalid-client",
+                             "POST /v1/token for client_id '" + request.client_id.substr(0, 100) + "'", remote});
+        return respond(token_error(401, "invalid_client", issued.problem().detail, request.used_basic));
+      }
+      d->security->record({"token-issued", issued->sender, "", "", "", 200, "ok",
+                           "expires in " + std::to_string(issued->expires_in.count()) + "s", remote});
+      auto resp = http::HttpResponse::json(200, {{"access_token", issued->access_token},
+                                                 {"token_type", "Bearer"},
+                                                 {"expires_in", issued->expires_in.count()}});
+      resp.headers.emplace_back("Cache-Control", "no-store");
+      respond(std::move(resp));
+    };
+    if (!d->accept_workers.try_post(std::move(token_job)))
+      respond(http::server_busy("the gateway is busy; retry later", std::chrono::seconds(1)));
+  });
+
   router.add("GET", "/v1/messages", [d](http::HttpRequest&& req, http::Responder respond) {
     const std::string prefix = "/v1/messages/";
     if (req.path.size() <= prefix.size() || req.path.compare(0, prefix.size(), prefix) != 0)
       return respond(http::HttpResponse::problem(
           Problem::make(ProblemKind::not_found, "ask for one message: GET /v1/messages/{messageId}"), req.path));
+    auto caller = identify(*d->security, req, respond, /*rate_limited=*/false);
+    if (!caller) return;
     const std::string id = req.path.substr(prefix.size());
     auto m = d->status.get(id);
-    if (!m)
+    // Another sender's message is answered like an unknown one: ids are not disclosed.
+    const bool visible = caller->anonymous() || caller->identity.admin ||
+                         d->security->submitters.submitter(id) == caller->identity.sender;
+    if (!m || !visible)
       return respond(http::HttpResponse::problem(
           Problem::make(ProblemKind::not_found, "no message with id '" + id.substr(0, 128) + "' is known"), req.path));
-    respond(http::HttpResponse::json(200, m->to_json()));
+    auto json = m->to_json();
+    // With senders configured, status details never show server paths. Anonymous mode keeps
+    // today's answer (test_dead_letters.py reads the inbox path in the detail).
+    if (!caller->anonymous() && json.contains("detail") && json["detail"].is_string())
+      json["detail"] = without_paths(json["detail"].get<std::string>());
+    respond(http::HttpResponse::json(200, json));
   });
 
   router.add("GET", "/healthz", [](http::HttpRequest&&, http::Responder respond) {
@@ -77,7 +148,15 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
     respond(http::HttpResponse::json(200, {{"status", "ready"}}));
   });
 
-  router.add("GET", "/metrics", [d](http::HttpRequest&&, http::Responder respond) {
+  router.add("GET", "/metrics", [d](http::HttpRequest&& req, http::Responder respond) {
+    auto caller = identify(*d->security, req, respond, /*rate_limited=*/false);
+    if (!caller) return;
+    if (!caller->anonymous() && !caller->identity.admin) {
+      d->security->record({"refused", caller->identity.sender, "", "", "", 403, "forbidden", "GET /metrics needs the admin role",
+                           req.remote_address});
+      return respond(http::HttpResponse::problem(
+          Problem::make(ProblemKind::forbidden, "GET /metrics needs the admin role (admins: in the config)"), req.path));
+    }
     http::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = d->metrics();

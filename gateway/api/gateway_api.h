@@ -1,10 +1,11 @@
 // The HTTP API of CONTRACTS.md §2 on top of the ingest pipeline and the status
-// store: POST/GET /v1/messages, /healthz, /readyz, /metrics.
+// store: POST/GET /v1/messages, POST /v1/token, /healthz, /readyz, /metrics.
 #pragma once
 
 #include <functional>
 #include <string>
 
+#include "gateway/api/api_security.h"
 #include "gateway/core/worker_pool.h"
 #include "gateway/http/path_router.h"
 #include "gateway/ingest/ingest_pipeline.h"
@@ -18,6 +19,8 @@ struct GatewayApiDeps {
   StatusStore& status;
   std::function<Status()> ready;          // config loaded, broker reachable, receipts caught up
   std::function<std::string()> metrics;   // Prometheus text exposition
+  // Authentication, rights, rate limits, audit. Default: anonymous, no audit log.
+  std::shared_ptr<ApiSecurity> security = std::make_shared<ApiSecurity>();
 };
 
 http::PathRouter make_gateway_api(GatewayApiDeps deps);

@@ -1,6 +1,15 @@
 // `xoevgate send --url URL FILE...`: submits each file to a gateway as
 // POST /v1/messages and prints one JSON line per file, for people and scripts.
+// Credentials: --token, or --client-id/--client-secret (a token from POST /v1/token,
+// client_secret_basic), and/or --cert/--key for mutual TLS. 429 and 503 are retried
+// after the gateway's Retry-After (at most --retries times).
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
+#include <thread>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,14 +24,69 @@ struct SendArgs {
   std::vector<std::string> files;
   double timeout_seconds = 30;
   std::string ca_file, certificate, key;
+  std::string token, client_id, client_secret;
+  int retries = 5;
 };
 
-// The gateway's base URL gets the submission path; a full submission URL is kept.
-std::string submission_url(std::string url) {
+constexpr std::chrono::seconds kMaxRetryWait{60};
+
+std::string base_url(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   const std::string path = "/v1/messages";
-  if (url.size() >= path.size() && url.compare(url.size() - path.size(), path.size(), path) == 0) return url;
-  return url + path;
+  if (url.size() >= path.size() && url.compare(url.size() - path.size(), path.size(), path) == 0)
+    url.resize(url.size() - path.size());
+  return url;
+}
+
+// The gateway's base URL gets the submission path; a full submission URL is kept.
+std::string submission_url(const std::string& url) { return base_url(url) + "/v1/messages"; }
+
+std::string form_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+// OAuth 2.0 client credentials (RFC 6749 §4.4) with client_secret_basic.
+xoev::Result<std::string> fetch_token(const xoev::http::HttpClient& client, const SendArgs& args) {
+  const std::string basic = base64(form_encode(args.client_id) + ":" + form_encode(args.client_secret));
+  auto response = client.send({"POST", base_url(args.url) + "/v1/token",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Basic " + basic}},
+                               "grant_type=client_credentials"});
+  if (!response) return std::move(response).problem();
+  const auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (response->status != 200 || !body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
+    return xoev::Problem::make(
+        xoev::ProblemKind::unauthenticated,
+        "the gateway issued no token (HTTP " + std::to_string(response->status) + "): " +
+            (body.is_object() ? body.value("error_description", body.value("error", std::string())) : response->body.substr(0, 200)));
+  return body["access_token"].get<std::string>();
+}
+
+std::chrono::seconds retry_after(const xoev::http::HttpClientResponse& response) {
+  long long seconds = 1;
+  try {
+    seconds = std::stoll(response.header("retry-after"));
+  } catch (...) {
+  }
+  return std::min<std::chrono::seconds>(std::chrono::seconds(std::max(seconds, 1LL)), kMaxRetryWait);
 }
 
 xoev::Result<std::string> read_file(const std::string& path) {
@@ -55,14 +119,25 @@ int run_send(const SendArgs& args) {
   auto client = xoev::http::HttpClient::create(options);
   if (!client) return xoev::cli::fail(client.problem());
   const std::string url = submission_url(args.url);
+  std::string token = args.token;
+  if (token.empty() && !args.client_id.empty()) {
+    auto fetched = fetch_token(*client, args);
+    if (!fetched) return xoev::cli::fail(fetched.problem());
+    token = std::move(fetched).value();
+  }
+  xoev::http::HeaderList headers = {{"Content-Type", "application/xml"}, {"Accept", "application/json"}};
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
 
   int exit_code = 0;
   for (const auto& file : args.files) {
     auto body = read_file(file);
     xoev::Result<xoev::http::HttpClientResponse> response =
-        body ? client->send({"POST", url, {{"Content-Type", "application/xml"}, {"Accept", "application/json"}},
-                             std::move(body).value()})
-             : xoev::Result<xoev::http::HttpClientResponse>(body.problem());
+        body ? client->send({"POST", url, headers, *body}) : xoev::Result<xoev::http::HttpClientResponse>(body.problem());
+    for (int attempt = 0; attempt < args.retries && response && (response->status == 429 || response->status == 503);
+         ++attempt) {
+      std::this_thread::sleep_for(retry_after(*response));
+      response = client->send({"POST", url, headers, *body});
+    }
     if (!response) {
       print_line({{"file", file}, {"error", response.problem().to_json()}});
       xoev::cli::fail(response.problem());
@@ -85,7 +160,20 @@ XOEVGATE_COMMAND("send", "submit XML files to a gateway (POST /v1/messages), one
                    sub.add_option("--cacert", args->ca_file, "PEM CA bundle for https (default: system store)");
                    sub.add_option("--cert", args->certificate, "PEM client certificate for mutual TLS");
                    sub.add_option("--key", args->key, "PEM private key of --cert");
-                   return [args] { return run_send(*args); };
+                   sub.add_option("--token", args->token, "bearer token (Authorization: Bearer)");
+                   sub.add_option("--client-id", args->client_id, "fetch a token from POST /v1/token with this client id");
+                   sub.add_option("--client-secret", args->client_secret,
+                                  "its secret (default: $XOEVGATE_CLIENT_SECRET, which `ps` does not show)");
+                   sub.add_option("--retries", args->retries, "retries of 429/503 after Retry-After (default 5)")
+                       ->check(CLI::Range(0, 100));
+                   return [args] {
+                     if (args->client_secret.empty())
+                       if (const char* env = std::getenv("XOEVGATE_CLIENT_SECRET")) args->client_secret = env;
+                     if (!args->client_id.empty() && args->client_secret.empty())
+                       return xoev::cli::fail(xoev::Problem::make(
+                           xoev::ProblemKind::usage, "--client-id needs --client-secret or $XOEVGATE_CLIENT_SECRET"));
+                     return run_send(*args);
+                   };
                  });
 
 }  // namespace

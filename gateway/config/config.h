@@ -14,6 +14,7 @@
 
 #include "gateway/core/problem.h"
 #include "gateway/core/result.h"
+#include "gateway/config/security_config.h"
 
 namespace xoev {
 
@@ -154,6 +155,7 @@ struct Config {
   std::vector<StandardSection> standards;
   RoutingSection routing;
   LogSection log;
+  SecuritySection security;                         // TLS, senders, admins, audit (security_config.h)
 
   const DestinationSection* destination(std::string_view id) const;
   // The largest body one Kafka record can carry once sealed (JWE base64url is 4/3 of

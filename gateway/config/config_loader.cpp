@@ -12,6 +12,7 @@
 #include "gateway/config/config.h"
 #include "gateway/config/listen_check.h"
 #include "gateway/config/outbound_registry.h"
+#include "gateway/config/security_config_reader.h"
 #include "gateway/config/yaml_reader.h"
 #include "gateway/http/url.h"
 #include "gateway/kafka/topic_names.h"
@@ -63,9 +64,10 @@ void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const 
 void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   if (!n) return;
   if (!r.is_map(n, "gateway")) return;
-  r.only_keys(n, {"listen", "max_message_bytes", "threads", "ack_timeout", "state_directory", "tls"}, "gateway");
+  std::vector<std::string> keys = {"listen", "max_message_bytes", "threads", "ack_timeout", "state_directory"};
+  keys.insert(keys.end(), std::begin(config_detail::kSecurityGatewayKeys), std::end(config_detail::kSecurityGatewayKeys));
+  r.only_keys(n, keys, "gateway");
   if (n["state_directory"]) g.state_directory = r.path(n, "state_directory", true);
-  if (n["tls"]) r.error(n["tls"], "gateway.tls is not supported by this version yet (terminate TLS in front of the gateway)");
   g.listen = r.str(n, "listen", g.listen);
   g.listen_where = n["listen"] ? r.where(n["listen"]) : r.where(n);
   if (!is_listen_address(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
@@ -474,11 +476,15 @@ std::vector<Problem> read(const fs::path& shown, Config& c) {
       r.error_at({r.shown(), 1, 0}, "the configuration must be a mapping with gateway:, kafka:, destinations:, routes:");
       return std::move(r.problems());
     }
-    r.only_keys(root, {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards", "routing", "log"},
-                "the top level");
+    std::vector<std::string> top_keys = {"gateway", "kafka", "schemas", "keys", "destinations", "routes", "standards",
+                                         "routing", "log"};
+    top_keys.insert(top_keys.end(), std::begin(config_detail::kSecurityTopLevelKeys),
+                    std::end(config_detail::kSecurityTopLevelKeys));
+    r.only_keys(root, top_keys, "the top level");
     read_log(r, root["log"], c.log);
     c.gateway.state_directory = r.resolve("state");
     read_gateway(r, root["gateway"], c.gateway);
+    config_detail::read_security(r, root, c.gateway.listen, c.security);
     read_kafka(r, root["kafka"], c.kafka);
     if (const auto s = root["schemas"]; s) {
       if (r.is_map(s, "schemas")) {

@@ -8,6 +8,7 @@
 
 #include "gateway/http/http_session.h"
 #include "gateway/http/refusals.h"
+#include "gateway/http/tls_context_source.h"
 
 namespace xoev::http {
 
@@ -93,7 +94,13 @@ void HttpListener::admit(tcp::socket socket, int attempt) {
   const std::string client = client_key(peer.address());
   auto ticket = context_->connections.try_admit(client);
   if (ticket) {
-    std::make_shared<HttpSession>(std::move(socket), context_, std::move(*ticket))->start();
+    if (context_->options.tls) {
+      std::make_shared<StreamSession<TlsStream>>(std::move(socket), context_, std::move(*ticket),
+                                                 context_->options.tls->current())
+          ->start();
+    } else {
+      std::make_shared<StreamSession<PlainStream>>(std::move(socket), context_, std::move(*ticket), nullptr)->start();
+    }
     return;
   }
   const auto& limiter = context_->connections;

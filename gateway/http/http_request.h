@@ -1,10 +1,12 @@
 // One request as the server hands it to a Handler: fully read, body within the limit.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "gateway/http/http_headers.h"
+#include "gateway/http/peer_certificate.h"
 
 namespace xoev::http {
 
@@ -15,6 +17,8 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   std::string remote_address;  // peer IP, e.g. "127.0.0.1"
+  bool tls = false;            // arrived over TLS
+  std::optional<PeerCertificate> client_certificate;  // sent in the TLS handshake, if any
 
   // First header called `name`, compared case-insensitively; empty if absent.
   std::string header(std::string_view name) const;

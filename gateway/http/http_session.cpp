@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "gateway/http/peer_certificate.h"
 #include "gateway/http/refusals.h"
 #include "gateway/http/responder.h"
 
@@ -50,14 +51,17 @@ bool is_disconnect_or_timeout(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context, ConnectionTicket ticket)
+template <class Stream>
+StreamSession<Stream>::StreamSession(net::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context,
+                                     ConnectionTicket ticket, std::shared_ptr<boost::asio::ssl::context> tls)
     : context_(std::move(context)),
       ticket_(std::move(ticket)),
       body_share_(context_->body_memory),
-      stream_(std::move(socket)),
+      tls_(std::move(tls)),
+      stream_(make_stream(std::move(socket), tls_.get())),
       strand_(stream_.get_executor()) {
   beast::error_code ec;
-  const auto peer = stream_.socket().remote_endpoint(ec);
+  const auto peer = lowest().socket().remote_endpoint(ec);
   if (!ec) remote_address_ = peer.address().to_string();
   buffer_.max_size(context_->options.max_header_bytes + kReadRoom);
   chunk_header_check_ = [this](std::uint64_t size, beast::string_view extensions, beast::error_code& error) {
@@ -65,28 +69,62 @@ HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<ServerCo
   };
 }
 
-HttpSession::~HttpSession() { context_->remove_session(this); }
+template <class Stream>
+StreamSession<Stream>::~StreamSession() { context_->remove_session(this); }
 
-void HttpSession::start() {
-  context_->add_session(shared_from_this());
-  net::dispatch(strand_, beast::bind_front_handler(&HttpSession::wait_for_request, shared_from_this()));
+template <class Stream>
+void StreamSession<Stream>::start() {
+  context_->add_session(self());
+  if constexpr (kTls) {
+    net::dispatch(strand_, beast::bind_front_handler(&StreamSession::handshake, self()));
+  } else {
+    net::dispatch(strand_, beast::bind_front_handler(&StreamSession::wait_for_request, self()));
+  }
 }
 
-void HttpSession::post_response(HttpResponse response) {
-  net::post(strand_, [self = shared_from_this(), response = std::move(response)]() mutable {
-    self->write_response(std::move(response));
+// The handshake has its own deadline, so a client that connects and says nothing (or
+// speaks TLS 1.0) holds its connection only that long.
+template <class Stream>
+void StreamSession<Stream>::handshake() {
+  if constexpr (kTls) {
+    phase_ = Phase::reading;
+    lowest().expires_after(context_->options.handshake_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            beast::bind_front_handler(&StreamSession::on_handshake, self()));
+  }
+}
+
+template <class Stream>
+void StreamSession<Stream>::on_handshake(beast::error_code ec) {
+  if constexpr (kTls) {
+    if (ec) {
+      spdlog::debug("http: TLS handshake with {} failed: {}", remote_address_, ec.message());
+      return close();
+    }
+    peer_certificate_ = read_peer_certificate(stream_.native_handle());
+    wait_for_request();
+  }
+}
+
+template <class Stream>
+void StreamSession<Stream>::post_response(HttpResponse response) {
+  net::post(strand_, [me = self(), response = std::move(response)]() mutable {
+    me->write_response(std::move(response));
   });
 }
 
-void HttpSession::stop_if_idle() {
-  net::post(strand_, [self = shared_from_this()] {
-    if (self->phase_ == Phase::waiting) self->close();
+template <class Stream>
+void StreamSession<Stream>::stop_if_idle() {
+  net::post(strand_, [me = self()] {
+    if (me->phase_ == Phase::waiting) me->close();
   });
 }
 
-void HttpSession::abandon() { pending_self_.reset(); }
+template <class Stream>
+void StreamSession<Stream>::abandon() { pending_self_.reset(); }
 
-std::optional<std::chrono::steady_clock::time_point> HttpSession::idle_since() const {
+template <class Stream>
+std::optional<std::chrono::steady_clock::time_point> StreamSession<Stream>::idle_since() const {
   const auto ticks = idle_since_.load(std::memory_order_relaxed);
   if (ticks == 0) return std::nullopt;
   return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
@@ -94,24 +132,27 @@ std::optional<std::chrono::steady_clock::time_point> HttpSession::idle_since() c
 
 // Between requests only the idle timeout applies; the read timeout starts with the
 // first byte of a request, so a slow sender cannot stretch one request forever.
-void HttpSession::wait_for_request() {
+template <class Stream>
+void StreamSession<Stream>::wait_for_request() {
   if (context_->stopping()) return close();
   phase_ = Phase::waiting;
   if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
-  stream_.expires_after(context_->options.idle_timeout);
+  lowest().expires_after(context_->options.idle_timeout);
   idle_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   stream_.async_read_some(buffer_.prepare(kFirstReadSize),
-                          beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
+                          beast::bind_front_handler(&StreamSession::on_first_bytes, self()));
 }
 
-void HttpSession::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void StreamSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t bytes) {
   idle_since_.store(0, std::memory_order_relaxed);
   if (ec) return close();
   buffer_.commit(bytes);
   read_header();
 }
 
-void HttpSession::read_header() {
+template <class Stream>
+void StreamSession<Stream>::read_header() {
   phase_ = Phase::reading;
   const auto& options = context_->options;
   parser_.emplace();
@@ -121,17 +162,19 @@ void HttpSession::read_header() {
   header_done_ = false;
   chunk_extension_too_long_ = false;
   request_started_ = std::chrono::steady_clock::now();
-  stream_.expires_at(request_started_ + std::min(options.header_timeout, options.read_timeout));
+  lowest().expires_at(request_started_ + std::min(options.header_timeout, options.read_timeout));
   read_more();
 }
 
 // Reads piecewise rather than with one async_read, so that after every piece the body's
 // memory is taken from the shared budget before more is read.
-void HttpSession::read_more() {
-  bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+template <class Stream>
+void StreamSession<Stream>::read_more() {
+  bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&StreamSession::on_read, self()));
 }
 
-void HttpSession::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void StreamSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
   if (!body_share_.resize(footprint())) {
     return reject(server_busy("the server holds its limit of " + std::to_string(context_->body_memory.limit()) +
@@ -143,25 +186,27 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return on_header();
   }
   if (!parser_->is_done()) return read_more();
-  stream_.expires_never();  // the Handler may take its time; nothing is read meanwhile
+  lowest().expires_never();  // the Handler may take its time; nothing is read meanwhile
   dispatch(parser_->release());
   parser_.reset();
 }
 
-void HttpSession::on_header() {
-  stream_.expires_at(request_started_ + context_->options.read_timeout);
+template <class Stream>
+void StreamSession<Stream>::on_header() {
+  lowest().expires_at(request_started_ + context_->options.read_timeout);
   const auto& message = parser_->get();
   const bool wants_continue =
       message.version() >= 11 && beast::iequals(message[bhttp::field::expect], "100-continue") && !parser_->is_done();
   if (!wants_continue) return on_read({}, 0);
   auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-  bhttp::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code error, std::size_t) {
-    if (error) return self->close();
-    self->read_more();
+  bhttp::async_write(stream_, *interim, [me = self(), interim](beast::error_code error, std::size_t) {
+    if (error) return me->close();
+    me->read_more();
   });
 }
 
-std::size_t HttpSession::footprint() const {
+template <class Stream>
+std::size_t StreamSession<Stream>::footprint() const {
   std::size_t bytes = buffer_.capacity();
   if (parser_) {
     // A Content-Length is reserved whole as soon as the first body byte arrives; count
@@ -172,13 +217,15 @@ std::size_t HttpSession::footprint() const {
   return bytes > kFreeBytesPerConnection ? bytes - kFreeBytesPerConnection : 0;
 }
 
-void HttpSession::check_chunk_header(std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
+template <class Stream>
+void StreamSession<Stream>::check_chunk_header(std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
   if (extensions.size() <= context_->options.max_chunk_extension_bytes) return;
   chunk_extension_too_long_ = true;
   ec = bhttp::error::bad_chunk_extension;
 }
 
-void HttpSession::on_read_error(beast::error_code ec) {
+template <class Stream>
+void StreamSession<Stream>::on_read_error(beast::error_code ec) {
   const auto& options = context_->options;
   if (ec == bhttp::error::body_limit) {
     return reject(Problem::make(ProblemKind::payload_too_large,
@@ -203,7 +250,8 @@ void HttpSession::on_read_error(beast::error_code ec) {
   close();
 }
 
-void HttpSession::dispatch(Request&& message) {
+template <class Stream>
+void StreamSession<Stream>::dispatch(Request&& message) {
   HttpRequest request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
@@ -213,13 +261,15 @@ void HttpSession::dispatch(Request&& message) {
   }
   request.body = std::move(message.body());
   request.remote_address = remote_address_;
+  request.tls = kTls;
+  request.client_certificate = peer_certificate_;
   version_ = message.version();
   keep_alive_ = message.keep_alive();
   path_ = request.path;
   const std::string method = request.method;
 
   phase_ = Phase::handling;
-  pending_self_ = shared_from_this();
+  pending_self_ = self();
   Responder respond = make_responder(weak_from_this(), context_, path_);
   try {
     context_->handler(std::move(request), respond);
@@ -232,7 +282,8 @@ void HttpSession::dispatch(Request&& message) {
   }
 }
 
-void HttpSession::write_response(HttpResponse answer) {
+template <class Stream>
+void StreamSession<Stream>::write_response(HttpResponse answer) {
   pending_self_.reset();
   if (phase_ != Phase::handling) return;
   body_share_.resize(footprint());  // the request is answered: its body is no longer held
@@ -260,20 +311,33 @@ void HttpSession::write_response(HttpResponse answer) {
   response_.body() = std::move(answer.body);
   const bool keep_alive = keep_alive_ && !context_->stopping();
   response_.keep_alive(keep_alive);
-  stream_.expires_after(context_->options.read_timeout);
+  lowest().expires_after(context_->options.read_timeout);
   bhttp::async_write(stream_, response_,
-                     beast::bind_front_handler(&HttpSession::on_written, shared_from_this(), keep_alive));
+                     beast::bind_front_handler(&StreamSession::on_written, self(), keep_alive));
 }
 
-void HttpSession::on_written(bool keep_alive, beast::error_code ec, std::size_t) {
+template <class Stream>
+void StreamSession<Stream>::on_written(bool keep_alive, beast::error_code ec, std::size_t) {
   response_ = {};
   if (ec || !keep_alive) return close();
   wait_for_request();
 }
 
-void HttpSession::reject(const Problem& problem) { reject(HttpResponse::problem(problem)); }
+template <class Stream>
+void StreamSession<Stream>::reject(const Problem& problem) {
+  if (const auto& hook = context_->options.on_refused) {
+    std::string target;
+    if (parser_ && parser_->is_header_done()) target = std::string(parser_->get().target().substr(0, 256));
+    try {
+      hook(problem, target, remote_address_);
+    } catch (...) {  // an observer must not take the connection down
+    }
+  }
+  reject(HttpResponse::problem(problem));
+}
 
-void HttpSession::reject(const HttpResponse& answer) {
+template <class Stream>
+void StreamSession<Stream>::reject(const HttpResponse& answer) {
   phase_ = Phase::writing;
   parser_.reset();
   body_share_.resize(footprint());
@@ -286,33 +350,40 @@ void HttpSession::reject(const HttpResponse& answer) {
   response_.body() = answer.body;
   response_.content_length(response_.body().size());
   response_.keep_alive(false);
-  stream_.expires_after(context_->options.read_timeout);
-  bhttp::async_write(stream_, response_, beast::bind_front_handler(&HttpSession::on_rejected, shared_from_this()));
+  lowest().expires_after(context_->options.read_timeout);
+  bhttp::async_write(stream_, response_, beast::bind_front_handler(&StreamSession::on_rejected, self()));
 }
 
-void HttpSession::on_rejected(beast::error_code ec, std::size_t) {
+template <class Stream>
+void StreamSession<Stream>::on_rejected(beast::error_code ec, std::size_t) {
   if (ec) return close();
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::min<std::chrono::steady_clock::duration>(kLingerTime, context_->options.read_timeout));
+  lowest().socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  lowest().expires_after(std::min<std::chrono::steady_clock::duration>(kLingerTime, context_->options.read_timeout));
   linger();
 }
 
-void HttpSession::linger() {
+template <class Stream>
+void StreamSession<Stream>::linger() {
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(64 * 1024, buffer_.max_size())), beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+  stream_.async_read_some(buffer_.prepare(std::min<std::size_t>(64 * 1024, buffer_.max_size())), beast::bind_front_handler(&StreamSession::on_linger, self()));
 }
 
-void HttpSession::on_linger(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void StreamSession<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
   lingered_bytes_ += bytes;
   if (ec || lingered_bytes_ > kLingerBytes) return close();
   linger();
 }
 
-void HttpSession::close() {
+template <class Stream>
+void StreamSession<Stream>::close() {
   phase_ = Phase::closed;
   beast::error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  lowest().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  lowest().close();
 }
+
+template class StreamSession<PlainStream>;
+template class StreamSession<TlsStream>;
 
 }  // namespace xoev::http

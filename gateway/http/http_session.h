@@ -2,16 +2,20 @@
 // the Handler, writes its answer. Owns its socket, buffer and parser; async steps keep
 // it alive through shared_from_this, and it runs on its own strand. What it holds is
 // bounded: its read buffer by the header limit, its body by the shared MemoryBudget,
-// its lifetime by the header/read/idle timeouts, its existence by its ConnectionTicket.
+// its lifetime by the handshake/header/read/idle timeouts, its existence by its
+// ConnectionTicket. StreamSession is the one implementation, over plain TCP or TLS;
+// HttpSession is what the server, the Responders and the eviction logic see.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "gateway/http/server_context.h"
 
@@ -26,26 +31,58 @@ namespace xoev::http {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context, ConnectionTicket ticket);
-  ~HttpSession();
-  HttpSession(const HttpSession&) = delete;
-  HttpSession& operator=(const HttpSession&) = delete;
+  virtual ~HttpSession() = default;
 
-  void start();
+  virtual void start() = 0;
   // Any thread: queues the answer to the request being handled.
-  void post_response(HttpResponse response);
+  virtual void post_response(HttpResponse response) = 0;
   // Any thread: closes the connection if it is only waiting for a next request.
-  void stop_if_idle();
+  virtual void stop_if_idle() = 0;
   // Any thread: when the connection began waiting for its next request (steady clock),
   // or nullopt while a request is being read, handled or answered.
-  std::optional<std::chrono::steady_clock::time_point> idle_since() const;
+  virtual std::optional<std::chrono::steady_clock::time_point> idle_since() const = 0;
   // Server teardown, after the I/O threads are joined: forget an unanswered request.
-  void abandon();
+  virtual void abandon() = 0;
+};
+
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+template <class Stream>
+class StreamSession final : public HttpSession {
+ public:
+  // `tls` is the context for this connection (null for PlainStream); the session keeps
+  // it, so a reload that swaps the server's context never pulls it from under a session.
+  StreamSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerContext> context, ConnectionTicket ticket,
+                std::shared_ptr<boost::asio::ssl::context> tls);
+  ~StreamSession() override;
+  StreamSession(const StreamSession&) = delete;
+  StreamSession& operator=(const StreamSession&) = delete;
+
+  void start() override;
+  void post_response(HttpResponse response) override;
+  void stop_if_idle() override;
+  std::optional<std::chrono::steady_clock::time_point> idle_since() const override;
+  void abandon() override;
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   enum class Phase { waiting, reading, handling, writing, closed };
 
+  static Stream make_stream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+  boost::beast::tcp_stream& lowest() { return boost::beast::get_lowest_layer(stream_); }
+  std::shared_ptr<StreamSession> self() { return std::static_pointer_cast<StreamSession>(shared_from_this()); }
+
+  void handshake();
+  void on_handshake(boost::beast::error_code ec);
   void wait_for_request();
   void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
   void read_header();
@@ -69,7 +106,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<ServerContext> context_;
   ConnectionTicket ticket_;
   BudgetShare body_share_;
-  boost::beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_, which refers to it
+  Stream stream_;
   const boost::asio::any_io_executor strand_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
@@ -79,6 +117,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::chrono::steady_clock::time_point request_started_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
   std::string remote_address_;
+  std::optional<PeerCertificate> peer_certificate_;  // what the TLS handshake showed
   Phase phase_ = Phase::waiting;
   // idle_since() for other threads: steady-clock ticks, 0 while busy.
   std::atomic<std::chrono::steady_clock::rep> idle_since_{0};
@@ -88,5 +127,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::size_t lingered_bytes_ = 0;
   std::shared_ptr<HttpSession> pending_self_;  // alive while the Handler owes an answer
 };
+
+extern template class StreamSession<PlainStream>;
+extern template class StreamSession<TlsStream>;
 
 }  // namespace xoev::http

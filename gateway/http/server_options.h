@@ -4,9 +4,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 
+#include "gateway/core/problem.h"
+
 namespace xoev::http {
+
+class TlsContextSource;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT, [IPv6]:PORT; port 0 picks a free one
@@ -24,11 +30,19 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 1024;  // a reverse proxy is one address: not too low
   int reserved_fd_percent = 25;   // of RLIMIT_NOFILE, kept free of connections
   size_t reserved_fd_min = 256;   // at least this many
+  // Null: plain HTTP. Else every connection starts with a TLS handshake using the
+  // source's current context (swapped on reload).
+  std::shared_ptr<TlsContextSource> tls;
+  std::chrono::seconds handshake_timeout{10};  // from accept to the end of the TLS handshake
   std::chrono::seconds header_timeout{10};  // from a request's first byte to its header's end
   std::chrono::seconds read_timeout{30};    // from a request's first byte to its last
   std::chrono::seconds idle_timeout{60};    // keep-alive wait for the next request
   std::chrono::seconds busy_retry_after{2};  // Retry-After of a 503 for a full server
   std::chrono::seconds stop_grace{5};       // stop(): how long in-flight requests may finish
+  // Told of every request the server itself refuses before a Handler sees it (413, 431,
+  // 400, 503 busy): the problem, the request target if its header was read, the peer
+  // address. For the audit log; runs on an I/O thread and must not block.
+  std::function<void(const Problem&, const std::string& target, const std::string& remote)> on_refused;
 };
 
 }  // namespace xoev::http

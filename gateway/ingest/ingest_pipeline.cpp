@@ -14,7 +14,7 @@ IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, Stat
                                ReceiptPublisher& receipts, BacklogMonitor* backlog)
     : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
 
-void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done) {
+void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check) {
   const auto received = std::chrono::steady_clock::now();
   const auto snap = snapshots_.get();
   Inspection inspected = snap->inspector().inspect(body);
@@ -25,6 +25,11 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
     return done(std::move(*inspected.problem));
   }
   const RoutingHeader& h = inspected.header;
+  if (check)
+    if (auto allowed = check(h); !allowed) {
+      count_refusal(allowed.problem());
+      return done(std::move(allowed).problem());
+    }
   auto decision = snap->router().route(h);
   if (!decision) {
     count_refusal(decision.problem());

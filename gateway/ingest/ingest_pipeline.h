@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/core/routing_header.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
@@ -26,6 +27,9 @@ struct Acceptance {
   nlohmann::json body;
 };
 using AcceptCallback = std::function<void(Result<Acceptance>)>;
+// Asked once the routing header is known, before routing: a refusal (e.g. 403 from the
+// sender's rights) answers the submission and nothing is produced.
+using HeaderCheck = std::function<Status(const RoutingHeader&)>;
 
 class IngestPipeline {
  public:
@@ -35,7 +39,7 @@ class IngestPipeline {
                  BacklogMonitor* backlog);
 
   // Calls done exactly once, on this thread or on the producer's thread.
-  void submit(std::string body, std::string traceparent, AcceptCallback done);
+  void submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check = {});
 
   struct Counters {
     std::atomic<uint64_t> accepted{0}, duplicates{0}, refused{0}, broker_failures{0}, backlog_refusals{0};

@@ -93,14 +93,17 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   // One worker per core for parse/validate/seal; the queue bound only caps latency
   // (bodies are already bounded by the server's memory budget).
   rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
+  auto security = SecurityRuntime::start(*config);
+  if (!security) return security.problem();
+  rt->security_ = std::move(security).value();
+  opts.tls = rt->security_->tls();
+  opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
   auto server = http::HttpServer::start(
       opts, make_gateway_api({*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },
-                              [self] { return self->metrics(); }}));
+                              [self] { return self->metrics(); }, rt->security_->api()}));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
-  spdlog::warn("no senders: configured — every client may submit (anonymous); put the gateway behind an "
-               "authenticating proxy or restrict the listen address");
   spdlog::info("xoevgate listening on {} (port {}), {} destinations, {} routes", config->gateway.listen,
                rt->server_->port(), config->destinations.size(), config->routes.size());
   return rt;
@@ -197,6 +200,7 @@ Status GatewayRuntime::reload() {
   }
   auto snapshot = GatewaySnapshot::build(std::move(config).value());
   if (!snapshot) return refuse(snapshot.problem());
+  if (auto secured = security_->reload(snapshot.value()->config()); !secured) return refuse(secured.problem());
   snapshots_->set(std::move(snapshot).value());
   ++reloads_;
   return ok_status();

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/api/security_runtime.h"
 #include "gateway/callbacks/callback_dispatcher.h"
 #include "gateway/core/worker_pool.h"
 #include "gateway/http/http_server.h"
@@ -53,6 +54,7 @@ class GatewayRuntime {
   std::unique_ptr<ReceiptPublisher> receipts_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<WorkerPool> accept_workers_;  // runs the pipeline off the HTTP I/O threads
+  std::unique_ptr<SecurityRuntime> security_;  // TLS context, authenticator, audit log (issue 9)
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<ReceiptsTracker> receipts_tracker_;
   DelivererPool deliverers_;

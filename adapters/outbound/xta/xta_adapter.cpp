@@ -41,7 +41,15 @@ Result<OutboundAdapterPtr> make_xta_adapter(const XtaSettings& config) {
   auto mailbox = xta::Mailbox::open(config.directory);
   if (!mailbox) return mailbox.problem();
   std::shared_ptr<xta::Mailbox> shared = std::move(mailbox).value();
-  auto service = xta::XtaSoapService::start(shared, config.listen);
+  xta::MailboxAccess access;
+  if (config.tls) {
+    auto context = http::make_server_tls_context({config.tls->certificate, config.tls->private_key, config.tls->client_ca});
+    if (!context) return context.problem();
+    access.tls = std::make_shared<http::TlsContextSource>(std::move(context).value());
+  }
+  access.reader_sha256 = config.reader_sha256;
+  access.reader_subjects = config.reader_subjects;
+  auto service = xta::XtaSoapService::start(shared, config.listen, std::move(access));
   if (!service) return service.problem();
   return OutboundAdapterPtr(std::make_unique<XtaAdapter>(shared, std::move(service).value()));
 }

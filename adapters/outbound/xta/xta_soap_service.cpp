@@ -69,6 +69,16 @@ class Worker {
   std::thread thread_;
 };
 
+bool may_read(const MailboxAccess& access, const http::HttpRequest& request) {
+  const auto& cert = request.client_certificate;
+  if (!cert || !cert->chained) return false;
+  for (const auto& fp : access.reader_sha256)
+    if (fp == cert->sha256) return true;
+  for (const auto& subject : access.reader_subjects)
+    if (subject == cert->subject) return true;
+  return false;
+}
+
 }  // namespace
 
 struct XtaSoapService::Impl {
@@ -88,7 +98,7 @@ void XtaSoapService::stop() {
 }
 
 Result<std::unique_ptr<XtaSoapService>> XtaSoapService::start(std::shared_ptr<Mailbox> mailbox,
-                                                               const std::string& listen) {
+                                                               const std::string& listen, MailboxAccess access) {
   auto impl = std::make_unique<Impl>();
   impl->mailbox = std::move(mailbox);
   Impl* self = impl.get();
@@ -97,7 +107,15 @@ Result<std::unique_ptr<XtaSoapService>> XtaSoapService::start(std::shared_ptr<Ma
   options.listen = listen;
   options.threads = 1;  // a mailbox has one or a few pollers
   options.max_body_bytes = kMaxSoapRequestBytes;
-  auto server = http::HttpServer::start(options, [self](http::HttpRequest&& request, http::Responder respond) {
+  options.tls = access.tls;
+  const bool bound = !access.reader_sha256.empty() || !access.reader_subjects.empty();
+  auto server = http::HttpServer::start(options, [self, bound, access](http::HttpRequest&& request, http::Responder respond) {
+    if (bound && !may_read(access, request)) {
+      respond(soap_response(403, fault_response({kActionFault, {}}, {"Sender", "this client certificate is not bound to this "
+                                                                               "mailbox (readers: in the destination's config)",
+                                                                     "", "", ""})));
+      return;
+    }
     if (request.method != "POST") {
       auto r = soap_response(405, fault_response({kActionFault, {}}, {"Sender", "use POST with a SOAP 1.2 envelope", "", "", ""}));
       r.headers.emplace_back("Allow", "POST");
