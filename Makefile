@@ -48,7 +48,7 @@ run: build keys
 test: deps $(BUILD)/CMakeCache.txt
 	@cmake -S . -B $(BUILD) -DXOEVGATE_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
-	@cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	@$(MAKE) --no-print-directory test-asan
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, at -O1

@@ -162,7 +162,73 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
     r.body = d->metrics();
     respond(std::move(r));
   });
+  // GET /admin/dlq/{destination}[?pending=1][&id=ID]          list
+  // POST /admin/dlq/{destination}/replay[?id=ID][&dry_run=1]   replay (admin role)
+  auto dlq = [d](http::HttpRequest&& req, http::Responder respond) {
+    auto caller = identify(*d->security, req, respond, /*rate_limited=*/false);
+    if (!caller) return;
+    const bool replay = req.method == "POST";
+    const std::string what = req.method + " " + req.path;
+    if (!caller->anonymous() && !caller->identity.admin) {
+      d->security->record({"refused", caller->identity.sender, "", "", "", 403, "forbidden", what + " needs the admin role",
+                           req.remote_address});
+      return respond(http::HttpResponse::problem(
+          Problem::make(ProblemKind::forbidden, "dead-letter actions need the admin role (admins: in the config)"), req.path));
+    }
+    DeadLetterQuery query;
+    std::string rest = req.path.substr(std::string("/admin/dlq/").size() - 1);
+    if (!rest.empty() && rest.front() == '/') rest.erase(0, 1);
+    if (replay) {
+      const std::string suffix = "/replay";
+      if (rest.size() <= suffix.size() || rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return respond(http::HttpResponse::problem(
+            Problem::make(ProblemKind::not_found, "replay with POST /admin/dlq/{destination}/replay"), req.path));
+      rest.resize(rest.size() - suffix.size());
+    }
+    if (rest.empty() || rest.find('/') != std::string::npos)
+      return respond(http::HttpResponse::problem(
+          Problem::make(ProblemKind::not_found, "name one destination: /admin/dlq/{destination}"), req.path));
+    query.destination = rest;
+    query.replay = replay;
+    for (const auto& [key, value] : query_parameters(req.target)) {
+      if (key == "id") query.message_id = value;
+      else if (key == "pending") query.pending_only = value == "1" || value == "true";
+      else if (key == "dry_run") query.dry_run = value == "1" || value == "true";
+    }
+    if (!d->dead_letters)
+      return respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no dead-letter access here"), req.path));
+    auto job = [d, respond, query, caller = *caller, what, remote = req.remote_address, path = req.path] {
+      auto answer = d->dead_letters(query);
+      d->security->record({"admin-action", caller.identity.sender, query.message_id.value_or(""), "", query.destination,
+                           answer ? 200 : answer.problem().http_status(), answer ? "ok" : answer.problem().slug(),
+                           what + (query.dry_run ? " (dry run)" : ""), remote});
+      if (!answer) return respond(http::HttpResponse::problem(answer.problem(), path));
+      respond(http::HttpResponse::json(200, *answer));
+    };
+    WorkerPool& workers = d->admin_workers ? *d->admin_workers : d->accept_workers;
+    if (!workers.try_post(std::move(job)))
+      respond(http::server_busy("a dead-letter action is already running; retry later", std::chrono::seconds(5)));
+  };
+  router.add("GET", "/admin/dlq", dlq);
+  router.add("POST", "/admin/dlq", dlq);
   return router;
+}
+
+std::vector<std::pair<std::string, std::string>> query_parameters(std::string_view target) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  rest = rest.substr(0, rest.find('#'));
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    out.emplace_back(std::string(pair.substr(0, eq)), eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 }  // namespace xoev

@@ -91,8 +91,8 @@ std::string Exposition::text() const {
   static constexpr const char* kTypeNames[] = {"counter", "gauge", "histogram"};
   std::string out;
   for (const auto& f : families_) {
-    out += "# HELP " + f.name_ + " " + escape_help(f.help_) + "\n";
-    out += "# TYPE " + f.name_ + " " + kTypeNames[static_cast<int>(f.type_)] + "\n";
+    out.append("# HELP ").append(f.name_).append(" ").append(escape_help(f.help_)).append("\n");
+    out.append("# TYPE ").append(f.name_).append(" ").append(kTypeNames[static_cast<int>(f.type_)]).append("\n");
     out += f.samples_;
   }
   return out;

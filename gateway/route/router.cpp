@@ -24,7 +24,7 @@ RouteRank rank_of(const DirectoryEntry& e) {
 }
 
 std::string directory_name(const RoutingDirectory& dir, const DirectoryEntry& e) {
-  return "directory " + dir.file_name(e.file) + ":" + std::to_string(e.line);
+  return std::string("directory ").append(dir.file_name(e.file)).append(":").append(std::to_string(e.line));
 }
 
 }  // namespace

@@ -99,9 +99,17 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   opts.tls = rt->security_->tls();
   opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
-  auto server = http::HttpServer::start(
-      opts, make_gateway_api({*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },
-                              [self] { return self->metrics(); }, rt->security_->api()}));
+  GatewayApiDeps deps{*rt->pipeline_, *rt->accept_workers_, rt->status_, [self] { return self->readiness(); },
+                      [self] { return self->metrics(); }, rt->security_->api(),
+                      // Dead letters through the API: the only way to the embedded cluster from outside.
+                      [self](const DeadLetterQuery& query) -> Result<nlohmann::json> {
+                        const auto snap = self->snapshots_->get();
+                        auto signers = load_receipt_signers(snap->config().keys);  // verified receipts only
+                        if (!signers) return signers.problem();
+                        return answer_dead_letter_query(self->kafka_.connection, snap->config(), *signers, query);
+                      },
+                      std::make_shared<WorkerPool>("admin", 1, 2)};
+  auto server = http::HttpServer::start(opts, make_gateway_api(std::move(deps)));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
   spdlog::info("xoevgate listening on {} (port {}), {} destinations, {} routes", config->gateway.listen,

@@ -52,6 +52,23 @@ def run(work, procs, check):
           and all(l["attempts"] == 3 and l["pending"] and "inbox/wasser" in l["reason"] for l in letters),
           f"dlq list shows the three with reason and attempts ({r.stdout[:500]} {r.stderr})")
 
+    # The same through serve's admin endpoint (the way to an embedded cluster's dead
+    # letters), and a dry run that produces nothing.
+    r = subprocess.run([XOEVGATE, "dlq", "list", "--config", str(cfg), "--destination", "wasser", "--pending",
+                        "--gateway", f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=180)
+    via_api = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    check(r.returncode == 0 and sorted(l["messageId"] for l in via_api) == sorted(ids),
+          f"dlq list --gateway lists the same three ({r.stdout[:300]} {r.stderr})")
+    r = subprocess.run([XOEVGATE, "dlq", "replay", "--dry-run", "--config", str(cfg), "--destination", "wasser",
+                        "--gateway", f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=180)
+    summary = json.loads(r.stdout.splitlines()[-1]) if r.returncode == 0 and r.stdout.strip() else {}
+    check(summary.get("wouldReplay") == 3 and "replayed" not in summary and "reading" not in r.stdout,
+          f"replay --dry-run says what it would do ({r.stdout[-300:]} {r.stderr})")
+    check(all(status_of(m) == "dead-lettered" for m in ids), "a dry run replays nothing")
+    r = subprocess.run([XOEVGATE, "dlq", "list", "--config", str(cfg), "--destination", "nowhere",
+                        "--gateway", f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "404" in r.stderr, f"an unknown destination is a clear 404 ({r.stderr})")
+
     # Fix the inbox, replay one by id, then the rest.
     (work / "inbox/wasser").unlink()
     r = subprocess.run([XOEVGATE, "dlq", "replay", "--config", str(cfg), "--destination", "wasser", "--id", ids[0]],
@@ -69,7 +86,10 @@ def run(work, procs, check):
     check(files == sorted(f"{m}.xml" for m in ids), f"each exactly once in the inbox ({files})")
     r = subprocess.run([XOEVGATE, "dlq", "replay", "--config", str(cfg), "--destination", "wasser", "--id", "nope"],
                        capture_output=True, text=True, timeout=180)
-    check(r.returncode == 1 and "nope" in r.stderr and r.stderr.count("\n") == 1, f"unknown id: one clear line ({r.stderr})")
+    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+    check(r.returncode == 1 and "nope" in last and last.startswith("xoevgate:"),
+          f"unknown id: progress, then one clear line ({r.stderr})")
+    check("read 3 dead letters" in r.stderr, f"progress is shown while it works ({r.stderr})")
 
 
 if __name__ == "__main__":

@@ -333,4 +333,8 @@ MUTANTS = [
          original="  if (context) tls_->replace(std::move(context));",
          replacement="  if (context && false) tls_->replace(std::move(context));",
          tests=r"integration\.test_auth", description="SIGHUP does not renew the listener's certificate"),
+    dict(id="dlq-dry-run-replays", file="gateway/dlq/dead_letter_query.cpp",
+         original="  if (query.dry_run) {",
+         replacement="  if (false) {",
+         tests=r"^integration\.test_dead_letters$", description="replay --dry-run replays for real"),
 ]
