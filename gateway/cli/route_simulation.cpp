@@ -56,7 +56,8 @@ Result<Simulation> simulate(const std::filesystem::path& messages, const std::fi
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(messages, ec))
-    return Problem::make(ProblemKind::io_error, "'" + messages.string() + "' is not a folder of messages");
+    return Problem::make(ProblemKind::io_error,
+                         std::string("'").append(messages.string()).append("' is not a folder of messages"));
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(messages, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec))

@@ -144,7 +144,7 @@ void read_jsonl(std::istream& in, const std::string& shown, Problems& problems, 
         problems.add(shown, number, "unknown key '" + printable(key) + "' (keys: reader, destination, service, name)");
         ok = false;
       } else if (!value.is_string()) {
-        problems.add(shown, number, "'" + printable(key) + "' must be a string");
+        problems.add(shown, number, std::string("'").append(printable(key)).append("' must be a string"));
         ok = false;
       } else if (target) {
         *target = value.template get<std::string>();
