@@ -24,8 +24,8 @@ struct GatewayApiDeps {
   std::shared_ptr<ApiSecurity> security = std::make_shared<ApiSecurity>();
   // Dead letters of the cluster serve uses (embedded included): /admin/dlq/{destination}.
   // Empty: the endpoint answers 404. Runs on admin_workers (reads whole topics).
-  std::function<Result<nlohmann::json>(const DeadLetterQuery&)> dead_letters;
-  std::shared_ptr<WorkerPool> admin_workers;
+  std::function<Result<nlohmann::json>(const DeadLetterQuery&)> dead_letters{};
+  std::shared_ptr<WorkerPool> admin_workers{};
 };
 
 http::PathRouter make_gateway_api(GatewayApiDeps deps);
