@@ -77,10 +77,12 @@ fuzz: deps
 mutation: deps
 	@/usr/bin/python3 tests/mutation/run.py
 
-# Google Benchmark stages, then the load generator against `serve` on embedded Kafka.
+# Google Benchmark stages, then the load generator against `serve` on embedded Kafka,
+# then issue 13's report (ceiling, end to end at full and half rate, 1 vs 2 cores).
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 	@/usr/bin/python3 bench/loadgen.py --spawn --binary $(XOEVGATE) --messages 5000 --concurrency 16
+	@/usr/bin/python3 bench/report.py --binary $(XOEVGATE)
 
 # The binary, schemas, example configs and systemd units under PREFIX (default
 # /usr/local); DESTDIR=/tmp/stage make install stages them for a package.

@@ -6,8 +6,13 @@ and waits until every accepted message is delivered (status via GET).
 
   bench/loadgen.py --url http://127.0.0.1:8080 --messages 5000 --concurrency 16
   bench/loadgen.py --spawn --messages 5000        # starts `serve` on embedded Kafka itself
+  bench/loadgen.py --spawn --rate 400 --json      # paced at 400 msg/s, one JSON line
+  bench/loadgen.py --spawn --cpus 0               # the gateway pinned to core 0
+
+The sample's first nachrichtenUUID is replaced by a fresh one per request.
 """
 import argparse
+import re
 import http.client
 import json
 import os
@@ -23,16 +28,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared/testdata/xwasser/tests/quality_report_minimal.xml"
-SAMPLE_ID = "693c64d6-456f-4d14-abe7-fe9681c74aae"
 
 
-def spawn(binary, port):
+def spawn(binary, port, cpus=None, max_group=None):
     work = Path(tempfile.mkdtemp(prefix="xoev-load-"))
     (work / "config").mkdir()
-    shutil.copy(ROOT / "config/gateway.yaml", work / "config/gateway.yaml")
+    config = (ROOT / "config/gateway.yaml").read_text()
+    if max_group is not None:  # every adapter: block of the shipped config
+        config = re.sub(r"^(\s+)adapter:\n", lambda m: f"{m.group(0)}{m.group(1)}  max_group: {max_group}\n",
+                        config, flags=re.M)
+    (work / "config/gateway.yaml").write_text(config)
     (work / "schemas").symlink_to(ROOT / "schemas")
     subprocess.run([binary, "dev-keys", "--config", "config/gateway.yaml"], cwd=work, check=True, capture_output=True)
-    proc = subprocess.Popen([binary, "serve", "--config", "config/gateway.yaml", "--listen", f"127.0.0.1:{port}"],
+    pin = ["taskset", "-c", cpus] if cpus else []
+    proc = subprocess.Popen(pin + [binary, "serve", "--config", "config/gateway.yaml", "--listen", f"127.0.0.1:{port}"],
                             cwd=work, stdout=subprocess.DEVNULL, stderr=open(work / "serve.log", "wb"))
     for _ in range(300):
         try:
@@ -53,20 +62,36 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--spawn", action="store_true", help="start xoevgate serve (embedded Kafka) for the run")
     ap.add_argument("--binary", default=str(ROOT / "build/xoevgate"))
+    ap.add_argument("--sample", default=str(SAMPLE), help="the XML sent (its first nachrichtenUUID is replaced)")
+    ap.add_argument("--rate", type=float, default=0, help="messages/s for all connections together (0: as fast as possible)")
+    ap.add_argument("--cpus", help="with --spawn: taskset CPU list for the gateway, e.g. 0 or 0,1")
+    ap.add_argument("--max-group", type=int, help="with --spawn: adapter.max_group of every destination")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     u = urllib.parse.urlparse(args.url)
     proc = None
     if args.spawn:
-        proc, work = spawn(str(Path(args.binary).resolve()), u.port)
-    template = SAMPLE.read_bytes()
+        proc, work = spawn(str(Path(args.binary).resolve()), u.port, args.cpus, args.max_group)
+    template = Path(args.sample).read_bytes()
+    found = re.search(rb"nachrichtenUUID>([0-9a-fA-F-]{36})<", template)
+    if not found:
+        raise SystemExit(f"{args.sample}: no nachrichtenUUID to replace")
+    sample_id = found.group(1)
     latencies, accepted, refused, lock = [], [], {}, threading.Lock()
     per = args.messages // args.concurrency
+    interval = args.concurrency / args.rate if args.rate > 0 else 0  # per connection
 
     def worker():
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        next_at = time.perf_counter()
         for _ in range(per):
+            if interval:
+                next_at += interval
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             mid = str(uuid.uuid4())
-            body = template.replace(SAMPLE_ID.encode(), mid.encode())
+            body = template.replace(sample_id, mid.encode(), 1)
             while True:
                 t0 = time.perf_counter()
                 conn.request("POST", "/v1/messages", body, {"Content-Type": "application/xml"})
@@ -95,9 +120,16 @@ def main():
     elapsed = time.perf_counter() - t0
     latencies.sort()
     pct = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
-    print(f"accepted {len(accepted)} of {per * args.concurrency} in {elapsed:.2f} s: {len(accepted) / elapsed:.0f} msg/s "
-          f"({len(template) / 1024:.1f} KiB each, {args.concurrency} connections); latency p50 {pct(0.5):.1f} ms, "
-          f"p99 {pct(0.99):.1f} ms, max {pct(1.0):.1f} ms; back-pressure answers {refused.get(503, 0)}; other {refused}")
+    result = {"sample": Path(args.sample).name, "bytes": len(template), "connections": args.concurrency,
+              "rate_target": args.rate, "accepted": len(accepted), "sent": per * args.concurrency,
+              "accepted_per_s": len(accepted) / elapsed, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+              "p999_ms": pct(0.999), "max_ms": pct(1.0), "backpressure_503": refused.get(503, 0),
+              "other": {str(k): v for k, v in refused.items() if k != 503}}
+    if not args.json:
+        print(f"accepted {len(accepted)} of {per * args.concurrency} in {elapsed:.2f} s: {len(accepted) / elapsed:.0f} msg/s "
+              f"({len(template) / 1024:.1f} KiB each, {args.concurrency} connections); latency p50 {pct(0.5):.1f} ms, "
+              f"p99 {pct(0.99):.1f} ms, p99.9 {pct(0.999):.1f} ms, max {pct(1.0):.1f} ms; "
+              f"back-pressure answers {refused.get(503, 0)}; other {refused}")
     # Until delivered: the last accepted message's status.
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     deadline = time.time() + 300
@@ -110,12 +142,18 @@ def main():
         else:
             time.sleep(0.2)
     end_to_end = time.perf_counter() - t0
-    print(f"all delivered after {end_to_end:.2f} s: {len(accepted) / end_to_end:.0f} msg/s end to end")
+    result["delivered_per_s"] = len(accepted) / end_to_end if not pending else 0
+    if not args.json:
+        print(f"all delivered after {end_to_end:.2f} s: {len(accepted) / end_to_end:.0f} msg/s end to end")
     if proc:
         rss = int(open(f"/proc/{proc.pid}/status").read().split("VmHWM:")[1].split()[0])
-        print(f"gateway peak RSS {rss / 1024:.0f} MiB")
+        result["peak_rss_mib"] = rss / 1024
+        if not args.json:
+            print(f"gateway peak RSS {rss / 1024:.0f} MiB")
         proc.terminate()
         proc.wait(30)
+    if args.json:
+        print(json.dumps(result))
     sys.exit(0 if not pending else 1)
 
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "gateway/core/message.h"
 #include "gateway/core/problem.h"
@@ -36,6 +37,18 @@ class OutboundAdapter {
   virtual std::string_view type() const = 0;
   // Must be idempotent per message_id: the loop may call it again after a crash.
   virtual DeliveryOutcome deliver(const DeliveredMessage& message) = 0;
+  // Delivers `messages` in order and returns one outcome for each of a prefix of them:
+  // it stops after the first outcome that is not Delivered, because the messages after
+  // it may share its key and must not overtake it. Adapters that can make a group
+  // durable together (one sync for many files) override it; the rest go one by one.
+  virtual std::vector<DeliveryOutcome> deliver_group(const std::vector<const DeliveredMessage*>& messages) {
+    std::vector<DeliveryOutcome> outcomes;
+    for (const DeliveredMessage* m : messages) {
+      outcomes.push_back(deliver(*m));
+      if (!std::holds_alternative<Delivered>(outcomes.back())) break;
+    }
+    return outcomes;
+  }
 };
 
 using OutboundAdapterPtr = std::unique_ptr<OutboundAdapter>;

@@ -68,6 +68,8 @@ struct AdapterSection {
   std::optional<fs::path> signing_key;
   bool in_process = false;
   int max_attempts = 8;
+  // Records the deliverer hands to the adapter at once (group commit); 1 = one at a time.
+  int max_group = 64;
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ

@@ -166,7 +166,7 @@ void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
 const std::vector<std::string> kCommonAdapterKeys = {"type",         "decryption_keys", "signing_key",
                                                      "in_process",   "max_attempts",    "initial_backoff",
                                                      "max_backoff",  "max_age",         "state_directory",
-                                                     "dedupe_window"};
+                                                     "dedupe_window", "max_group"};
 
 void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
                   const fs::path& default_state) {
@@ -202,6 +202,7 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   if (n["signing_key"]) a.signing_key = r.path(n, "signing_key", true);
   a.in_process = r.boolean(n, "in_process", false);
   a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
+  a.max_group = static_cast<int>(r.integer(n, "max_group", a.max_group, 1, 1024));
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
   if (a.initial_backoff.count() < 1) r.error(n["initial_backoff"], "initial_backoff must be at least 1ms");

@@ -73,14 +73,28 @@ size_t DeliveredLedger::size() const {
   return ids_.size();
 }
 
-Status DeliveredLedger::record(const std::string& id) {
+Status DeliveredLedger::record(const std::string& id) { return record_all({id}); }
+
+Status DeliveredLedger::record_all(const std::vector<std::string>& message_ids) {
   std::lock_guard lock(mu_);
-  if (ids_.count(id)) return ok_status();
   const int64_t at = now_seconds();
-  const std::string line = std::to_string(at) + " " + id + "\n";
-  if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fdatasync(fd_) != 0)
-    return io("cannot append to", file_);
-  ids_[id] = at;
+  std::string lines;
+  std::vector<const std::string*> added;
+  for (const auto& id : message_ids) {
+    if (ids_.count(id)) continue;
+    lines.append(std::to_string(at)).append(" ").append(id).append("\n");
+    added.push_back(&id);
+  }
+  if (lines.empty()) return ok_status();
+  size_t written = 0;
+  while (written < lines.size()) {
+    const ssize_t n = ::write(fd_, lines.data() + written, lines.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io("cannot append to", file_);
+    written += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) return io("cannot append to", file_);
+  for (const std::string* id : added) ids_[*id] = at;
   return ok_status();
 }
 

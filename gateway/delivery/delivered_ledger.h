@@ -1,6 +1,7 @@
 // The durable record of message ids a destination has received, so a redelivery
 // after a crash (at-least-once consumption) never reaches the Fachverfahren twice.
-// An append-only file of "<unix seconds> <message id>" lines, fsynced per entry,
+// An append-only file of "<unix seconds> <message id>" lines, fsynced per call (one
+// call records a whole delivered group: one fdatasync for many ids),
 // loaded at start; entries older than the window are dropped when the file is
 // rewritten at start. One deliverer per destination writes it (the consumer group
 // gives each partition to one member; the file lock refuses a second process).
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/core/result.h"
 
@@ -22,8 +24,10 @@ class DeliveredLedger {
   ~DeliveredLedger();
 
   bool contains(const std::string& message_id) const;
-  // Durable when it returns ok (write + fsync).
+  // Durable when it returns ok (write + fdatasync).
   Status record(const std::string& message_id);
+  // All of them with one write and one fdatasync (group commit).
+  Status record_all(const std::vector<std::string>& message_ids);
   size_t size() const;
 
  private:

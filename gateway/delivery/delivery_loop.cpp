@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <thread>
+#include <unordered_set>
 
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
@@ -111,6 +114,14 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
                names::consumer_group(destination_.id), adapter_->type());
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto last_lag = std::chrono::steady_clock::time_point{};
+  auto report = [&](const Problem& p) {
+    // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
+    if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
+      spdlog::warn("deliverer '{}': {}", destination_.id, p.detail);
+      last_error_log = std::chrono::steady_clock::now();
+    }
+  };
+  std::vector<ConsumedRecord> batch;
   while (!stop.stop_requested()) {
     if (std::chrono::steady_clock::now() - last_lag > std::chrono::seconds(1)) {
       auto lag = source.lag();
@@ -120,15 +131,25 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
     }
     auto polled = source.poll(std::chrono::milliseconds(200));
     if (!polled) {
-      // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
-      if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
-        spdlog::warn("deliverer '{}': {}", destination_.id, polled.problem().detail);
-        last_error_log = std::chrono::steady_clock::now();
-      }
+      report(polled.problem());
       continue;
     }
     if (!polled->has_value()) continue;
-    if (handle(source, **polled, stop) == Handled::stopped) break;
+    // Then whatever the consumer has already fetched, without waiting for more.
+    batch.clear();
+    size_t bytes = (*polled)->env.value.size();
+    batch.push_back(std::move(**polled));
+    while (batch.size() < static_cast<size_t>(destination_.adapter.max_group) && bytes < kMaxGroupBytes) {
+      auto more = source.poll(std::chrono::milliseconds(0));
+      if (!more) {
+        report(more.problem());
+        break;
+      }
+      if (!more->has_value()) break;
+      bytes += (*more)->env.value.size();
+      batch.push_back(std::move(**more));
+    }
+    if (handle_batch(source, batch, stop) == Handled::stopped) break;
   }
   std::lock_guard lock(lag_mu_);
   lag_.clear();  // the partitions go to another member
@@ -214,96 +235,260 @@ std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
   return std::chrono::milliseconds(static_cast<long long>(capped * jitter(rng_)));
 }
 
-DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record,
-                                           const std::stop_token& stop) {
-  // The signed header, never the (unsigned) record key; checked below before any use.
-  const std::string id = record.env.get(header::message_id);
-  // Every receipt carries the steps before it, starting with the acceptance time
-  // from the signed header, so the newest receipt alone is the whole status.
-  std::vector<std::pair<ReceiptStatus, std::string>> so_far;
-  if (const auto accepted = record.env.get(header::accepted_at); !accepted.empty())
-    so_far.emplace_back(ReceiptStatus::accepted, accepted);
-  auto receipt = [&](ReceiptStatus s, std::string detail) {
+// Every receipt of a message carries the steps before it, starting with the
+// acceptance time from the signed header, so the newest receipt alone is the whole status.
+class DeliveryLoop::ReceiptTrail {
+ public:
+  ReceiptTrail(const ConsumedRecord& record, std::string destination)
+      : id_(record.env.get(header::message_id)),
+        destination_(std::move(destination)),
+        route_(record.env.get(header::route)),
+        traceparent_(record.env.get(header::traceparent)) {
+    if (const auto accepted = record.env.get(header::accepted_at); !accepted.empty())
+      so_far_.emplace_back(ReceiptStatus::accepted, accepted);
+  }
+  Receipt next(ReceiptStatus s, std::string detail) {
     Receipt r;
-    r.message_id = id;
-    r.destination = destination_.id;
+    r.message_id = id_;
+    r.destination = destination_;
     r.status = s;
     r.at = rfc3339_now();
     r.detail = std::move(detail);
-    r.history = so_far;
-    r.route = record.env.get(header::route);
-    r.traceparent = record.env.get(header::traceparent);
-    so_far.emplace_back(s, r.at);
+    r.history = so_far_;
+    r.route = route_;
+    r.traceparent = traceparent_;
+    so_far_.emplace_back(s, r.at);
     return r;
-  };
-  // Outcome durable first (dead letter where needed, then the receipt), then the
-  // offset. Nothing is committed past an outcome that is not stored.
-  auto finish = [&](ReceiptStatus s, const std::string& detail, bool to_dlq, int attempts) {
-    if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts, false); }))
-      return Handled::stopped;
-    const Receipt outcome = receipt(s, detail);  // built once: retries repeat the same receipt
-    if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
-    if (auto c = source.commit(record); !c)
-      spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
-    return Handled::committed;
-  };
+  }
 
+ private:
+  std::string id_, destination_, route_, traceparent_;
+  std::vector<std::pair<ReceiptStatus, std::string>> so_far_;
+};
+
+struct DeliveryLoop::Screened {
+  enum class Verdict { ready, unverified, undecryptable, duplicate };
+  Verdict verdict = Verdict::ready;
+  std::string why;  // unverified, undecryptable
+  Message message;  // ready: verified and decrypted
+  std::unique_ptr<ReceiptTrail> trail;
+};
+
+DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const {
+  using Verdict = Screened::Verdict;
+  Screened s;
+  s.trail = std::make_unique<ReceiptTrail>(record, destination_.id);
   // Nothing about a record is known before its signature is verified, so the ledger
   // comes after it. A record whose (signed) destination is not ours is refused before
   // that: refusing needs no trust, and its failed decryption must not reach its id.
   const std::string* claimed_destination = record.env.find(header::destination);
-  if (claimed_destination == nullptr || *claimed_destination != destination_.id)
-    return refuse_unverified(source, record,
-                             "its xoev-destination \"" + printable(claimed_destination ? *claimed_destination : "") +
-                                 "\" is not this deliverer's",
-                             stop);
+  if (claimed_destination == nullptr || *claimed_destination != destination_.id) {
+    s.verdict = Verdict::unverified;
+    s.why = "its xoev-destination \"" + printable(claimed_destination ? *claimed_destination : "") +
+            "\" is not this deliverer's";
+    return s;
+  }
   auto opened = crypto::open(record.env, trusted_, decryption_);
-  if (!opened && !signature_was_verified(opened.problem()))
-    return refuse_unverified(source, record, opened.problem().detail, stop);
+  if (!opened && !signature_was_verified(opened.problem())) {
+    s.verdict = Verdict::unverified;
+    s.why = opened.problem().detail;
+    return s;
+  }
+  // The signed header, never the (unsigned) record key.
+  const std::string id = record.env.get(header::message_id);
   if (id.empty()) {  // signed as absent: nothing to speak about
     if (opened) crypto::cleanse(*opened);
-    return refuse_unverified(source, record, "the signed record has no xoev-message-id", stop);
+    s.verdict = Verdict::unverified;
+    s.why = "the signed record has no xoev-message-id";
+    return s;
   }
   if (!opened) {
-    ++counters_.rejected;
-    spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, opened.problem().detail);
-    return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0);
+    s.verdict = Verdict::undecryptable;
+    s.why = opened.problem().detail;
+    return s;
   }
   // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
   if (ledger_->contains(id)) {
-    ++counters_.duplicates;
     crypto::cleanse(*opened);
-    spdlog::info("message {} for '{}' was delivered before; not delivering again", printable(id), destination_.id);
-    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
+    s.verdict = Verdict::duplicate;
+    return s;
   }
-  Message m = from_record(record.env);  // verified headers: open() checked the signature
-  m.message_id = id;
-  m.destination = destination_.id;
-  m.body = std::move(opened).value();
-  receipts_.publish(receipt(ReceiptStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
+  s.message = from_record(record.env);  // verified headers: open() checked the signature
+  s.message.message_id = id;
+  s.message.destination = destination_.id;
+  s.message.body = std::move(opened).value();
+  return s;
+}
+
+std::vector<DeliveryLoop::Screened> DeliveryLoop::screen_all(const std::vector<ConsumedRecord>& records) const {
+  std::vector<Screened> out(records.size());
+  const size_t workers = std::min<size_t>({records.size(), std::max(1u, std::thread::hardware_concurrency()), 4});
+  auto work = [&](size_t first) {
+    for (size_t i = first; i < records.size(); i += workers) out[i] = screen(records[i]);
+  };
+  std::vector<std::future<void>> helpers;
+  for (size_t w = 1; w < workers; ++w) helpers.push_back(std::async(std::launch::async, work, w));
+  work(0);
+  for (auto& h : helpers) h.get();
+  return out;
+}
+
+DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std::vector<ConsumedRecord>& records,
+                                                 const std::stop_token& stop) {
+  std::vector<Screened> screened = screen_all(records);
+  size_t next = 0;
+  while (next < records.size()) {
+    // The longest run of ready records with distinct ids goes to the adapter together.
+    std::vector<const ConsumedRecord*> run;
+    std::vector<Screened> group;
+    std::unordered_set<std::string> ids;
+    bool seen_in_run = false;
+    for (; next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
+      if (!ids.insert(screened[next].message.message_id).second) {
+        seen_in_run = true;  // a repeat: after the run it is in the ledger, a duplicate
+        break;
+      }
+      run.push_back(&records[next]);
+      group.push_back(std::move(screened[next]));
+    }
+    if (!group.empty() && deliver_together(source, run, group, stop) == Handled::stopped) return Handled::stopped;
+    if (next == records.size()) break;
+    Screened alone = seen_in_run ? screen(records[next]) : std::move(screened[next]);
+    if (handle(source, records[next], std::move(alone), stop) == Handled::stopped) return Handled::stopped;
+    ++next;
+  }
+  return Handled::committed;
+}
+
+void DeliveryLoop::count_delivered(const ConsumedRecord& record, const Message& m,
+                                   std::chrono::nanoseconds deliver_time) {
+  ++counters_.delivered;
+  counters_.deliver_seconds.observe(deliver_time);
+  logging::Fields fields{{"messageId", m.message_id},
+                         {"destination", destination_.id},
+                         {"attempt", static_cast<long long>(m.attempt)},
+                         {"durationMs", std::chrono::duration<double, std::milli>(deliver_time).count()}};
+  if (record.timestamp_ms > 0) {
+    const auto since_accepted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch()).count() -
+                                   record.timestamp_ms;
+    counters_.end_to_end_seconds.observe(static_cast<double>(since_accepted_ms) / 1000.0);
+    fields.emplace_back("endToEndMs", static_cast<long long>(since_accepted_ms));
+  }
+  fields.emplace_back("traceparent", m.traceparent);
+  logging::event(spdlog::level::info, "message delivered", fields);
+}
+
+DeliveryLoop::Handled DeliveryLoop::deliver_together(RecordSource& source,
+                                                     const std::vector<const ConsumedRecord*>& records,
+                                                     std::vector<Screened>& group, const std::stop_token& stop) {
+  std::vector<const DeliveredMessage*> messages;
+  for (auto& s : group) {
+    receipts_.publish(s.trail->next(ReceiptStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
+    s.message.attempt = 1;
+    messages.push_back(&s.message);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<DeliveryOutcome> outcomes = adapter_->deliver_group(messages);
+  const auto took = std::chrono::steady_clock::now() - start;
+  size_t delivered = 0;
+  while (delivered < outcomes.size() && delivered < group.size() && std::holds_alternative<Delivered>(outcomes[delivered]))
+    ++delivered;
+
+  if (delivered > 0) {
+    const auto each = took / static_cast<long>(outcomes.size());
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < delivered; ++i) {
+      count_delivered(*records[i], group[i].message, each);
+      ids.push_back(group[i].message.message_id);
+    }
+    // Durable in this order before any offset moves on: ledger, receipts, then offsets.
+    if (!until_done(stop, "ledger entries of " + std::to_string(delivered) + " messages", [&] {
+          auto rec = ledger_->record_all(ids);
+          if (!rec) spdlog::error("cannot record {} deliveries: {}", delivered, rec.problem().detail);
+          return rec.ok();
+        }))
+      return Handled::stopped;
+    std::vector<Receipt> outcomes_receipts;
+    std::vector<std::future<Status>> acks;
+    for (size_t i = 0; i < delivered; ++i) {
+      outcomes_receipts.push_back(
+          group[i].trail->next(ReceiptStatus::delivered, std::get<Delivered>(outcomes[i]).detail));
+      auto done = std::make_shared<std::promise<Status>>();
+      acks.push_back(done->get_future());
+      receipts_.publish(outcomes_receipts.back(), [done](Status st) { done->set_value(std::move(st)); });
+    }
+    for (size_t i = 0; i < delivered; ++i) {
+      if (acks[i].get().ok()) continue;
+      if (!until_done(stop, "receipt of " + group[i].message.message_id,
+                      [&] { return publish_and_wait(outcomes_receipts[i]); }))
+        return Handled::stopped;
+    }
+    // One commit per partition: its last record of the group covers the ones before.
+    std::map<std::pair<std::string, int32_t>, const ConsumedRecord*> last;
+    for (size_t i = 0; i < delivered; ++i) last[{records[i]->env.topic, records[i]->partition}] = records[i];
+    for (const auto& [where, record] : last)
+      if (auto c = source.commit(*record); !c)
+        spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", origin(*record),
+                     c.problem().detail);
+  }
+  // The first one not delivered continues alone with its outcome, then the rest in order.
+  for (size_t i = delivered; i < group.size(); ++i) {
+    std::optional<DeliveryOutcome> first;
+    if (i == delivered && i < outcomes.size()) first = std::move(outcomes[i]);
+    if (handle(source, *records[i], std::move(group[i]), stop, std::move(first)) == Handled::stopped)
+      return Handled::stopped;
+  }
+  return Handled::committed;
+}
+
+DeliveryLoop::Handled DeliveryLoop::finish(RecordSource& source, const ConsumedRecord& record, ReceiptTrail& trail,
+                                           ReceiptStatus status, const std::string& detail, bool to_dlq, int attempts,
+                                           const std::stop_token& stop) {
+  const std::string id = record.env.get(header::message_id);
+  // Outcome durable first (dead letter where needed, then the receipt), then the
+  // offset. Nothing is committed past an outcome that is not stored.
+  if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts, false); }))
+    return Handled::stopped;
+  const Receipt outcome = trail.next(status, detail);  // built once: retries repeat the same receipt
+  if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
+  if (auto c = source.commit(record); !c)
+    spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
+  return Handled::committed;
+}
+
+DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record, Screened screened,
+                                           const std::stop_token& stop, std::optional<DeliveryOutcome> first) {
+  using Verdict = Screened::Verdict;
+  ReceiptTrail& trail = *screened.trail;
+  const std::string id = record.env.get(header::message_id);
+  switch (screened.verdict) {
+    case Verdict::unverified:
+      return refuse_unverified(source, record, screened.why, stop);
+    case Verdict::undecryptable:
+      ++counters_.rejected;
+      spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, screened.why);
+      return finish(source, record, trail, ReceiptStatus::rejected, screened.why, true, 0, stop);
+    case Verdict::duplicate:
+      ++counters_.duplicates;
+      spdlog::info("message {} for '{}' was delivered before; not delivering again", printable(id), destination_.id);
+      return finish(source, record, trail, ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false,
+                    0, stop);
+    case Verdict::ready:
+      break;
+  }
+  Message& m = screened.message;
+  if (!first)
+    receipts_.publish(trail.next(ReceiptStatus::forwarded, "consumed by " + names::consumer_group(destination_.id)));
 
   const auto first_try = std::chrono::steady_clock::now();
   for (int attempt = 1; !stop.stop_requested(); ++attempt) {
     m.attempt = attempt;
     const auto deliver_start = std::chrono::steady_clock::now();
-    DeliveryOutcome outcome = adapter_->deliver(m);
+    DeliveryOutcome outcome = attempt == 1 && first ? std::move(*first) : adapter_->deliver(m);
     const auto deliver_time = std::chrono::steady_clock::now() - deliver_start;
-    counters_.deliver_seconds.observe(deliver_time);
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
-      ++counters_.delivered;
-      logging::Fields fields{{"messageId", id},
-                             {"destination", destination_.id},
-                             {"attempt", static_cast<long long>(attempt)},
-                             {"durationMs", std::chrono::duration<double, std::milli>(deliver_time).count()}};
-      if (record.timestamp_ms > 0) {
-        const auto since_accepted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch()).count() -
-                                       record.timestamp_ms;
-        counters_.end_to_end_seconds.observe(static_cast<double>(since_accepted_ms) / 1000.0);
-        fields.emplace_back("endToEndMs", static_cast<long long>(since_accepted_ms));
-      }
-      fields.emplace_back("traceparent", m.traceparent);
-      logging::event(spdlog::level::info, "message delivered", fields);
+      count_delivered(record, m, deliver_time);
       // The ledger entry must be durable before the offset moves on.
       if (!until_done(stop, "ledger entry of " + id, [&] {
             auto rec = ledger_->record(id);
@@ -311,11 +496,12 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
             return rec.ok();
           }))
         return Handled::stopped;
-      return finish(ReceiptStatus::delivered, ok->detail, false, attempt);
+      return finish(source, record, trail, ReceiptStatus::delivered, ok->detail, false, attempt, stop);
     }
+    counters_.deliver_seconds.observe(deliver_time);
     if (auto* no = std::get_if<Reject>(&outcome)) {
       ++counters_.rejected;
-      return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt);
+      return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, stop);
     }
     const auto& retry = std::get<Retry>(outcome);
     // Age counts from acceptance (the record's CreateTime), not from this process's first try.
@@ -326,11 +512,11 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     if (attempt >= destination_.adapter.max_attempts || too_old) {
       ++counters_.dead_lettered;
       spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
-      return finish(ReceiptStatus::dead_lettered, retry.reason, true, attempt);
+      return finish(source, record, trail, ReceiptStatus::dead_lettered, retry.reason, true, attempt, stop);
     }
     ++counters_.retried;
     // Informational: the offset does not wait for it (the final outcome's receipt is awaited).
-    if (!publish_and_wait(receipt(ReceiptStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason)))
+    if (!publish_and_wait(trail.next(ReceiptStatus::failed, "attempt " + std::to_string(attempt) + ": " + retry.reason)))
       spdlog::warn("receipt 'failed' of {} not stored; the final receipt will carry the history", id);
     const auto wait = retry.after.count() > 0 ? retry.after : backoff(attempt);
     spdlog::warn("message {} for '{}': attempt {} failed ({}), retrying in {} ms", id, destination_.id, attempt,

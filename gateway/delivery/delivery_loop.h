@@ -7,6 +7,14 @@
 // messages with the same key are never reordered and memory stays bounded however
 // slow the target is.
 //
+// Group commit: what the consumer has already fetched (up to adapter.max_group records or
+// kMaxGroupBytes) is verified and decrypted in parallel, handed to the adapter as one
+// group (the file adapter syncs a group once), recorded in the ledger with one
+// fdatasync, its receipts produced together and awaited once, and its offsets
+// committed once per partition. A record that is not simply delivered (a retry, a
+// refusal, a duplicate) ends the group: the group is finished first, then that
+// record is handled alone, in order. Under light load a group is one record.
+//
 // A record's offset is committed only after its outcome is durable: the delivered
 // file/HTTP call happened and its id is in the ledger, or the dead letter was
 // acknowledged by the broker — and the outcome's receipt was acknowledged too. What
@@ -47,6 +55,8 @@ namespace xoev {
 
 class DeliveryLoop {
  public:
+  // A group stops growing at adapter.max_group records or at this many value bytes.
+  static constexpr size_t kMaxGroupBytes = 8u << 20;
   struct Counters {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
     std::atomic<uint64_t> unverified{0};     // signature failed or another destination's record
@@ -81,7 +91,26 @@ class DeliveryLoop {
 
  private:
   enum class Handled { committed, stopped };
-  Handled handle(RecordSource& source, const ConsumedRecord& record, const std::stop_token& stop);
+  class ReceiptTrail;
+  // A record after the checks that need no target: ready for the adapter, or why not.
+  struct Screened;
+  Screened screen(const ConsumedRecord& record) const;
+  // Screens the records of a batch in parallel (they are independent until delivered).
+  std::vector<Screened> screen_all(const std::vector<ConsumedRecord>& records) const;
+  Handled handle_batch(RecordSource& source, const std::vector<ConsumedRecord>& records, const std::stop_token& stop);
+  // A run of ready records: one adapter call, one ledger sync, receipts awaited together.
+  Handled deliver_together(RecordSource& source, const std::vector<const ConsumedRecord*>& records,
+                           std::vector<Screened>& group, const std::stop_token& stop);
+  // One record alone, with retries. `first`: the outcome of a first attempt already
+  // made in a group (then its "forwarded" receipt was published too).
+  Handled handle(RecordSource& source, const ConsumedRecord& record, Screened screened, const std::stop_token& stop,
+                 std::optional<DeliveryOutcome> first = std::nullopt);
+  // Makes an outcome durable (dead letter where needed, then its receipt), then
+  // commits the record's offset.
+  Handled finish(RecordSource& source, const ConsumedRecord& record, ReceiptTrail& trail, ReceiptStatus status,
+                 const std::string& detail, bool to_dlq, int attempts, const std::stop_token& stop);
+  // Counters, histograms and the log line of one delivered message.
+  void count_delivered(const ConsumedRecord& record, const Message& m, std::chrono::nanoseconds deliver_time);
   // Sends the record to the DLQ and waits for the broker (returns false if it could not,
   // or if the DLQ is too full to take it now). `unverified`: keyed by its origin, not its id.
   bool dead_letter(const ConsumedRecord& record, const std::string& reason, int attempts, bool unverified);

@@ -11,8 +11,8 @@ The first seven are the ones issue 14 found uncaught."""
 MUTANTS = [
     # --- the seven of issue 14 -------------------------------------------------------
     dict(id="delivery-commit-before-outcome", file="gateway/delivery/delivery_loop.cpp",
-         original="    DeliveryOutcome outcome = adapter_->deliver(m);",
-         replacement="    (void)source.commit(record);\n    DeliveryOutcome outcome = adapter_->deliver(m);",
+         original="    DeliveryOutcome outcome = attempt == 1 && first ? std::move(*first) : adapter_->deliver(m);",
+         replacement="    (void)source.commit(record);\n    DeliveryOutcome outcome = attempt == 1 && first ? std::move(*first) : adapter_->deliver(m);",
          tests=r"^Delivery|^Deliverer", description="offset committed before the adapter's outcome is known"),
     dict(id="delivery-ledger-never-written", file="gateway/delivery/delivery_loop.cpp",
          original="auto rec = ledger_->record(id);",
@@ -27,8 +27,8 @@ MUTANTS = [
          replacement="      best = &c;",
          tests=r"^Router\.", description="a tie survives a later, better route"),
     dict(id="file-rename-overwrites", file="adapters/outbound/file/file_adapter.cpp",
-         original="int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);",
-         replacement="int rc = ::rename(tmp.c_str(), target.c_str());",
+         original="int rc = ::renameat2(AT_FDCWD, s.tmp.c_str(), AT_FDCWD, s.target.c_str(), RENAME_NOREPLACE);",
+         replacement="int rc = ::rename(s.tmp.c_str(), s.target.c_str());",
          tests=r"^FileAdapter\.", description="publishing replaces whatever is at the target name"),
     dict(id="http-500-rejected", file="adapters/outbound/http/http_adapter.cpp",
          original="s == 408 || s == 429 || s >= 500",
@@ -115,16 +115,16 @@ MUTANTS = [
 
     # --- file adapter ------------------------------------------------------------------
     dict(id="file-create-failure-rejected", file="adapters/outbound/file/file_adapter.cpp",
-         original='if (fd < 0) return Retry{{}, errno_text("cannot create", tmp)};',
-         replacement='if (fd < 0) return Reject{Problem::make(ProblemKind::io_error, errno_text("cannot create", tmp))};',
+         original="if (outcomes.size() == staged.size()) outcomes.push_back(Retry{{}, written.problem().detail});",
+         replacement="if (outcomes.size() == staged.size()) outcomes.push_back(Reject{written.problem()});",
          tests=r"^FileAdapter\.", description="an unwritable inbox rejects for good instead of retrying"),
     dict(id="file-name-allows-slash", file="adapters/outbound/file/file_adapter.cpp",
          original="c == '.' || c == ':'))",
          replacement="c == '.' || c == ':' || c == '/'))",
          tests=r"^FileAdapter\.", description="a message id with '/' escapes the inbox"),
     dict(id="file-exists-at-publish-retried", file="adapters/outbound/file/file_adapter.cpp",
-         original='if (err == EEXIST) return Delivered{"already present: " + target.string()};',
-         replacement="",
+         original="        if (err == EEXIST) {",
+         replacement="        if (false) {",
          tests=r"^FileAdapter\.", description="a name taken at publish time is retried forever, not recognised"),
 
     # --- HTTP adapter ------------------------------------------------------------------
@@ -147,8 +147,8 @@ MUTANTS = [
          replacement="if (at < oldest) l->ids_[id] = at;",
          tests=r"^DeliveredLedger\.", description="reopening keeps the expired ids and drops the fresh ones"),
     dict(id="ledger-memory-only", file="gateway/delivery/delivered_ledger.cpp",
-         original="::write(fd_, line.data(), line.size())",
-         replacement="(::write(fd_, line.data(), 0) + static_cast<ssize_t>(line.size()))",
+         original="const ssize_t n = ::write(fd_, lines.data() + written, lines.size() - written);",
+         replacement="const ssize_t n = static_cast<ssize_t>(lines.size() - written);",
          tests=r"^DeliveredLedger\.", description="record() never reaches the file"),
 
     # --- status store ------------------------------------------------------------------
@@ -215,8 +215,8 @@ MUTANTS = [
          replacement="if (attempt > destination_.adapter.max_attempts || too_old)",
          tests=r"^Delivery|^Deliverer", description="max_attempts + 1 attempts before the dead letter"),
     dict(id="delivery-reject-not-dead-lettered", file="gateway/delivery/delivery_loop.cpp",
-         original="return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt);",
-         replacement="return finish(ReceiptStatus::rejected, no->problem.detail, false, attempt);",
+         original="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, stop);",
+         replacement="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, false, attempt, stop);",
          tests=r"^Delivery|^Deliverer", description="a message the target rejected is not dead-lettered"),
 
     # --- extension registry, check-config and checked routing fields ---------------------
@@ -337,4 +337,25 @@ MUTANTS = [
          original="  if (query.dry_run) {",
          replacement="  if (false) {",
          tests=r"^integration\.test_dead_letters$", description="replay --dry-run replays for real"),
+    # --- group commit in the deliverer (issue 13) ----------------------------------------
+    dict(id="group-commit-before-receipts", file="gateway/delivery/delivery_loop.cpp",
+         original="    for (size_t i = 0; i < delivered; ++i) {\n      if (acks[i].get().ok()) continue;",
+         replacement="    for (size_t i = 0; i < delivered; ++i) (void)source.commit(*records[i]);\n    for (size_t i = 0; i < delivered; ++i) {\n      if (acks[i].get().ok()) continue;",
+         tests=r"^DeliveryLoop\.", description="a group's offsets move before its receipts are stored"),
+    dict(id="group-repeat-id-not-split", file="gateway/delivery/delivery_loop.cpp",
+         original="      if (!ids.insert(screened[next].message.message_id).second) {",
+         replacement="      if (false) {",
+         tests=r"^DeliveryLoop\.", description="the same id twice in one fetch is delivered twice"),
+    dict(id="group-first-outcome-dropped", file="gateway/delivery/delivery_loop.cpp",
+         original="    if (i == delivered && i < outcomes.size()) first = std::move(outcomes[i]);",
+         replacement="",
+         tests=r"^DeliveryLoop\.", description="the failed outcome inside a group is forgotten: the message is tried again at once, no 'failed' receipt"),
+    dict(id="group-ledger-after-commit", file="gateway/delivery/delivery_loop.cpp",
+         original="          auto rec = ledger_->record_all(ids);",
+         replacement="          Status rec = ok_status();",
+         tests=r"^DeliveryLoop\.", description="a delivered group is never written to the ledger"),
+    dict(id="file-group-publishes-past-failure", file="adapters/outbound/file/file_adapter.cpp",
+         original="        if (outcomes.size() == staged.size()) outcomes.push_back(Retry{{}, written.problem().detail});\n        return outcomes;",
+         replacement="        if (outcomes.size() == staged.size()) outcomes.push_back(Retry{{}, written.problem().detail});\n        continue;",
+         tests=r"^FileAdapter\.", description="a group goes on after a message that could not be written (later ones overtake it)"),
 ]

@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
+#include <vector>
+
+#include "gateway/core/result.h"
 
 namespace xoev {
 namespace {
@@ -29,74 +33,135 @@ std::string errno_text(const std::string& what, const std::filesystem::path& p) 
   return what + " " + p.string() + ": " + std::strerror(errno);
 }
 
+// A message's file on its way: written under a temporary name, not yet published.
+struct Staged {
+  std::filesystem::path target, tmp;
+  int fd = -1;                   // open until the group is synced
+  bool already_present = false;  // delivered before: nothing written
+};
+
 class FileAdapter final : public OutboundAdapter {
  public:
   explicit FileAdapter(const FileSettings& c) : dir_(c.directory), pattern_(c.file_name) {}
   std::string_view type() const override { return "file"; }
 
-  DeliveryOutcome deliver(const DeliveredMessage& m) override {
+  DeliveryOutcome deliver(const DeliveredMessage& m) override { return std::move(deliver_group({&m}).front()); }
+
+  // Group commit: write every temporary file, make them durable with one sync, publish
+  // them by rename in order, then one fsync of the directory. Each file is complete
+  // on disk before its name appears, as with one file at a time.
+  std::vector<DeliveryOutcome> deliver_group(const std::vector<const DeliveredMessage*>& messages) override {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    const auto target = dir_ / file_name_for(pattern_, m);
-    // Already delivered (crash between rename and offset commit): nothing to do.
-    if (std::filesystem::exists(target, ec)) return Delivered{"already present: " + target.string()};
+    std::vector<Staged> staged;
+    for (const DeliveredMessage* m : messages) {
+      Staged next{dir_ / file_name_for(pattern_, *m), {}, -1, false};
+      // Already delivered (crash between rename and offset commit): nothing to write.
+      if (std::filesystem::exists(next.target, ec)) {
+        next.already_present = true;
+      } else if (auto written = write_temporary(next, m->body); !written) {
+        // This one is retried later; the ones before it are published now.
+        auto outcomes = publish(staged);
+        if (outcomes.size() == staged.size()) outcomes.push_back(Retry{{}, written.problem().detail});
+        return outcomes;
+      }
+      staged.push_back(std::move(next));
+    }
+    return publish(staged);
+  }
 
-    // Hidden temporary name in the same directory: rename is atomic on one file system,
-    // and a Fachverfahren polling for *.xml never picks up the temporary file.
+ private:
+  // Writes the body under a hidden temporary name beside the target (rename is atomic
+  // on one file system, and a Fachverfahren polling for *.xml never picks it up).
+  // Leaves it open and unsynced in `s`.
+  Status write_temporary(Staged& s, const std::string& body) {
     // Appended, not prepended: GCC 12's -Wrestrict misreads `"." + name` in Release builds.
     std::string tmp_name(1, '.');
-    tmp_name.append(target.filename().string())
+    tmp_name.append(s.target.filename().string())
         .append(".")
         .append(std::to_string(::getpid()))
         .append(".")
         .append(std::to_string(std::random_device{}()))
         .append(".tmp");
-    const auto tmp = dir_ / tmp_name;
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0) return Retry{{}, errno_text("cannot create", tmp)};
+    s.tmp = dir_ / tmp_name;
+    s.fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (s.fd < 0) return Problem::make(ProblemKind::io_error, errno_text("cannot create", s.tmp));
     size_t written = 0;
-    while (written < m.body.size()) {
-      const ssize_t n = ::write(fd, m.body.data() + written, m.body.size() - written);
+    while (written < body.size()) {
+      const ssize_t n = ::write(s.fd, body.data() + written, body.size() - written);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        const std::string reason = errno_text("cannot write", tmp);
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return Retry{{}, reason};
+        const std::string reason = errno_text("cannot write", s.tmp);
+        ::close(s.fd);
+        ::unlink(s.tmp.c_str());
+        return Problem::make(ProblemKind::io_error, reason);
       }
       written += static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0) {
-      const std::string reason = errno_text("cannot fsync", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Retry{{}, reason};
-    }
-    ::close(fd);
-    // rename without replace: a concurrent deliverer of the same message can never
-    // overwrite a file the Fachverfahren may already be reading. link() is the
-    // fallback for file systems without RENAME_NOREPLACE.
-    int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
-    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
-      rc = ::link(tmp.c_str(), target.c_str());
-      if (rc == 0) ::unlink(tmp.c_str());
-    }
-    if (rc != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      if (err == EEXIST) return Delivered{"already present: " + target.string()};
-      errno = err;
-      return Retry{{}, errno_text("cannot publish", target)};
-    }
-    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);  // make the new directory entry durable
-      ::close(dfd);
-    }
-    return Delivered{target.string()};
+    return ok_status();
   }
 
- private:
+  // Syncs the staged files (fsync for one, one syncfs for a group), closes them and
+  // renames them in order. Returns the outcomes of the published prefix: a failure
+  // ends it, and the files after it are removed (they are written again on retry).
+  std::vector<DeliveryOutcome> publish(std::vector<Staged>& staged) {
+    std::vector<int> fds;
+    for (const auto& s : staged)
+      if (s.fd >= 0) fds.push_back(s.fd);
+    bool synced = true;
+    if (fds.size() == 1) synced = ::fsync(fds.front()) == 0;
+    if (fds.size() > 1) synced = ::syncfs(fds.front()) == 0;
+    const std::string sync_error = synced ? std::string() : errno_text("cannot sync", dir_);
+    for (auto& s : staged)
+      if (s.fd >= 0) ::close(std::exchange(s.fd, -1));
+
+    std::vector<DeliveryOutcome> outcomes;
+    bool renamed_any = false;
+    size_t i = 0;
+    for (; i < staged.size(); ++i) {
+      const Staged& s = staged[i];
+      if (s.already_present) {
+        outcomes.push_back(Delivered{"already present: " + s.target.string()});
+        continue;
+      }
+      if (!synced) {
+        outcomes.push_back(Retry{{}, sync_error});
+        break;
+      }
+      // rename without replace: a concurrent deliverer of the same message can never
+      // overwrite a file the Fachverfahren may already be reading. link() is the
+      // fallback for file systems without RENAME_NOREPLACE.
+      int rc = ::renameat2(AT_FDCWD, s.tmp.c_str(), AT_FDCWD, s.target.c_str(), RENAME_NOREPLACE);
+      if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+        rc = ::link(s.tmp.c_str(), s.target.c_str());
+        if (rc == 0) ::unlink(s.tmp.c_str());
+      }
+      if (rc != 0) {
+        const int err = errno;
+        ::unlink(s.tmp.c_str());
+        if (err == EEXIST) {
+          outcomes.push_back(Delivered{"already present: " + s.target.string()});
+          continue;
+        }
+        errno = err;
+        outcomes.push_back(Retry{{}, errno_text("cannot publish", s.target)});
+        break;
+      }
+      renamed_any = true;
+      outcomes.push_back(Delivered{s.target.string()});
+    }
+    for (size_t rest = i; rest < staged.size(); ++rest)
+      if (!staged[rest].already_present && !staged[rest].tmp.empty()) ::unlink(staged[rest].tmp.c_str());
+    if (renamed_any) {
+      const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0) {
+        ::fsync(dfd);  // make the new directory entries durable
+        ::close(dfd);
+      }
+    }
+    return outcomes;
+  }
+
   std::filesystem::path dir_;
   std::string pattern_;
 };

@@ -125,3 +125,42 @@ TEST(FileAdapter, PatternValuesCannotEscapeTheDirectory) {
   EXPECT_EQ(file_name_for("{messageId}.xml", m), ".._.._etc_passwd.xml");
   EXPECT_EQ(file_name_for("{destination}-{messageType}-{messageId}.xml", m), "d-a_b-.._.._etc_passwd.xml");
 }
+
+// Group commit: one call publishes several files, in order, each complete before its
+// name appears; one already there is left as it is.
+TEST(FileAdapter, AGroupIsPublishedInOrderAndLeavesNoTemporaryFile) {
+  TempDir dir;
+  FileSettings c;
+  c.directory = dir.path / "inbox";
+  fs::create_directories(c.directory);
+  { std::ofstream(c.directory / "g-2.xml") << "earlier"; }
+  auto a = make_file_adapter(c);
+  const auto m1 = message("g-1", "<one/>"), m2 = message("g-2", "<two/>"), m3 = message("g-3", "<three/>");
+  const auto outcomes = a->deliver_group({&m1, &m2, &m3});
+  ASSERT_EQ(outcomes.size(), 3u);
+  for (const auto& o : outcomes) EXPECT_TRUE(std::holds_alternative<Delivered>(o));
+  EXPECT_NE(std::get<Delivered>(outcomes[1]).detail.find("already present"), std::string::npos);
+  EXPECT_EQ(xoev::test::read_file(c.directory / "g-1.xml"), "<one/>");
+  EXPECT_EQ(xoev::test::read_file(c.directory / "g-2.xml"), "earlier");
+  EXPECT_EQ(xoev::test::read_file(c.directory / "g-3.xml"), "<three/>");
+  EXPECT_EQ(std::distance(fs::directory_iterator(c.directory), fs::directory_iterator()), 3);
+}
+
+// A message that cannot be written ends the group: the ones before it are published,
+// the ones after it are not (they may share its key), and no temporary file remains.
+TEST(FileAdapter, AGroupStopsAtTheFirstMessageThatCannotBeWritten) {
+  TempDir dir;
+  FileSettings c;
+  c.directory = dir.path / "inbox";
+  auto a = make_file_adapter(c);
+  // Its name fits (244 characters) but its temporary name does not (over 255).
+  const auto m1 = message("g-1", "<one/>"), m2 = message(std::string(240, 'x'), "<two/>"),
+             m3 = message("g-3", "<three/>");
+  const auto outcomes = a->deliver_group({&m1, &m2, &m3});
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<Delivered>(outcomes[0]));
+  ASSERT_TRUE(std::holds_alternative<Retry>(outcomes[1]));
+  EXPECT_EQ(xoev::test::read_file(c.directory / "g-1.xml"), "<one/>");
+  EXPECT_FALSE(fs::exists(c.directory / "g-3.xml"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(c.directory), fs::directory_iterator()), 1);
+}
