@@ -21,6 +21,12 @@ nlohmann::json match_json(const RouteMatch& m) {
   return out;
 }
 
+// A directory file as the config's author wrote it: relative to the config when below it.
+std::string shown(const std::string& file, const Config& config) {
+  const auto relative = fs::path(file).lexically_relative(config.file.parent_path());
+  return relative.empty() || *relative.begin() == ".." ? file : relative.string();
+}
+
 }  // namespace
 
 nlohmann::json routing_table_json(const GatewaySnapshot& table, const std::optional<std::string>& reader) {
@@ -51,7 +57,7 @@ nlohmann::json routing_table_json(const GatewaySnapshot& table, const std::optio
   std::vector<size_t> per_file(dir.files().size(), 0);
   for (const auto& e : dir.entries()) ++per_file.at(e.file);
   auto files = nlohmann::json::array();
-  for (size_t i = 0; i < per_file.size(); ++i) files.push_back({{"file", dir.files()[i]}, {"entries", per_file[i]}});
+  for (size_t i = 0; i < per_file.size(); ++i) files.push_back({{"file", shown(dir.files()[i], config)}, {"entries", per_file[i]}});
   nlohmann::json directory = {{"entries", dir.size()}, {"files", std::move(files)}};
   if (reader) {
     auto entries = nlohmann::json::array();
@@ -59,7 +65,7 @@ nlohmann::json routing_table_json(const GatewaySnapshot& table, const std::optio
       entries.push_back({{"reader", e.reader},
                          {"service", e.service},
                          {"destination", config.destinations.at(e.destination).id},
-                         {"file", dir.file_name(e.file)},
+                         {"file", shown(dir.file_name(e.file), config)},
                          {"line", e.line}});
     directory["reader"] = *reader;
     directory["reader_entries"] = std::move(entries);

@@ -30,7 +30,7 @@ Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config con
   auto router = Router::build(s->config_);
   if (!router) return router.problem();
   s->router_ = std::move(router).value();
-  s->routing_version_ = routing_version(generation, routing_fingerprint(c, s->router_->directory()));
+  s->routing_version_ = xoev::routing_version(generation, routing_fingerprint(c, s->router_->directory()));
   s->loaded_at_ = rfc3339_now();
 
   auto signing = crypto::load_jwk_file(*c.keys.signing);
