@@ -49,8 +49,13 @@ def destination_yaml(dest_id):
 """
 
 
+def broker(kafka, command):
+    kafka.stdin.write((command + "\n").encode())
+    kafka.stdin.flush()
+
+
 def run(work, procs, check):
-    _, bootstrap = start_dev_kafka(procs, brokers=1)
+    kafka, bootstrap = start_dev_kafka(procs, brokers=1, control=True)
     port = free_port()
     cfg = write_config(work, bootstrap, f"127.0.0.1:{port}",
                        destinations=[("eins", "      type: file\n      directory: inbox/eins\n      in_process: true\n")],
@@ -195,6 +200,23 @@ audit:
     numbers = [int(v.split("-")[0]) for _, v in versions if v]
     check(table.get("version", "").startswith("14-") and len(set(numbers)) == len(numbers),
           f"2 + 6 POST + 6 SIGHUP reloads give version 14, no number twice ({table.get('version')}, {sorted(numbers)})")
+
+    # A destination whose topics cannot be created is not started, and the reload is
+    # refused with the reason: here the cluster is down while a reload adds one.
+    keygen(work, "drei")
+    cfg.write_text(added.replace("destinations:\n", "destinations:\n" + destination_yaml("drei"), 1))
+    broker(kafka, "down 1")
+    s, p, _ = request(port, "POST", "/admin/reload", None, as_ops, timeout=60)
+    broker(kafka, "up 1")
+    reasons = p.get("reasons", []) if isinstance(p, dict) else []
+    check(s == 422 and any("'drei' cannot be started" in r and str(cfg) in r for r in reasons) and
+          p.get("version") == table.get("version"),
+          f"topics that cannot be created refuse the reload, naming the destination ({s} {p})")
+    check(wait_until(lambda: request(port, "GET", "/readyz", timeout=3)[0] == 200, 60, "ready again"), "ready again")
+    s, p, _ = request(port, "POST", "/admin/reload", None, as_ops, timeout=60)
+    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
+    check(s == 200 and "xoev.test.drei" in topics and "xoev.dlq.drei" in topics,
+          f"with the cluster back the same reload starts it ({s} {p})")
 
 
 if __name__ == "__main__":
