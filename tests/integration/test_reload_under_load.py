@@ -6,8 +6,8 @@ delivered exactly once, into the inbox of the destination its 202 named, and tha
 destination is the one the table named by its receipt's routingVersion routes to;
 nothing accepted is lost.
 
-XOEV_RELOAD_MESSAGES sets the number of messages (default 2000, so `make test` stays
-well under three minutes on two cores); XOEV_FULL=1 sends the issue's 10,000."""
+The issue's 10,000 messages take about 85 s on two shared cores, so that is the default;
+XOEV_RELOAD_MESSAGES sets another count (senders go on until all 50 reloads are done)."""
 import os
 import signal
 import threading
@@ -19,7 +19,7 @@ from harness import TESTDATA, free_port, post_xml, request, run_with_processes, 
 
 SAMPLE = TESTDATA / "xbeteiligung/tests/res/xmlv14/xbeteiligung-test-kommunal.Initiieren.0401.xml"  # leser xyz:0002
 SAMPLE_ID = "60f6667b-fa45-4bd7-b717-f4d6c65e5edb"
-MESSAGES = 10_000 if os.environ.get("XOEV_FULL") == "1" else int(os.environ.get("XOEV_RELOAD_MESSAGES", "2000"))
+MESSAGES = int(os.environ.get("XOEV_RELOAD_MESSAGES", "10000"))
 RELOADS = 50
 SENDERS = 4
 
