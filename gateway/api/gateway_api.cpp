@@ -4,6 +4,7 @@
 #include <cctype>
 #include <memory>
 
+#include "gateway/api/routing_table_json.h"
 #include "gateway/api/token_request.h"
 #include "gateway/auth/send_rights.h"
 #include "gateway/http/refusals.h"
@@ -149,14 +150,7 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   });
 
   router.add("GET", "/metrics", [d](http::HttpRequest&& req, http::Responder respond) {
-    auto caller = identify(*d->security, req, respond, /*rate_limited=*/false);
-    if (!caller) return;
-    if (!caller->anonymous() && !caller->identity.admin) {
-      d->security->record({"refused", caller->identity.sender, "", "", "", 403, "forbidden", "GET /metrics needs the admin role",
-                           req.remote_address});
-      return respond(http::HttpResponse::problem(
-          Problem::make(ProblemKind::forbidden, "GET /metrics needs the admin role (admins: in the config)"), req.path));
-    }
+    if (!require_admin(*d->security, req, respond, "GET /metrics")) return;
     http::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = d->metrics();
@@ -165,16 +159,10 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   // GET /admin/dlq/{destination}[?pending=1][&id=ID]          list
   // POST /admin/dlq/{destination}/replay[?id=ID][&dry_run=1]   replay (admin role)
   auto dlq = [d](http::HttpRequest&& req, http::Responder respond) {
-    auto caller = identify(*d->security, req, respond, /*rate_limited=*/false);
-    if (!caller) return;
     const bool replay = req.method == "POST";
     const std::string what = req.method + " " + req.path;
-    if (!caller->anonymous() && !caller->identity.admin) {
-      d->security->record({"refused", caller->identity.sender, "", "", "", 403, "forbidden", what + " needs the admin role",
-                           req.remote_address});
-      return respond(http::HttpResponse::problem(
-          Problem::make(ProblemKind::forbidden, "dead-letter actions need the admin role (admins: in the config)"), req.path));
-    }
+    auto caller = require_admin(*d->security, req, respond, what);
+    if (!caller) return;
     DeadLetterQuery query;
     std::string rest = req.path.substr(std::string("/admin/dlq/").size() - 1);
     if (!rest.empty() && rest.front() == '/') rest.erase(0, 1);
@@ -211,7 +199,85 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   };
   router.add("GET", "/admin/dlq", dlq);
   router.add("POST", "/admin/dlq", dlq);
+
+  // POST /admin/reload: the SIGHUP reload, answered. 200 with the new version, or 422
+  // with every reason while the old table stays live.
+  router.add("POST", "/admin/reload", [d](http::HttpRequest&& req, http::Responder respond) {
+    if (req.path != "/admin/reload" || !d->reload)
+      return respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no such resource"), req.path));
+    const std::string what = "POST /admin/reload";
+    auto caller = require_admin(*d->security, req, respond, what);
+    if (!caller) return;
+    // Reloading compiles schemas and may create topics: off the I/O threads.
+    auto job = [d, respond, sender = caller->identity.sender, remote = req.remote_address, what] {
+      const ReloadOutcome outcome = d->reload();
+      if (outcome.reloaded()) {
+        d->security->record({"config-reloaded", sender, "", "", "", 200, "ok", what + ": routing table " + outcome.version, remote});
+        return respond(http::HttpResponse::json(200, {{"status", "reloaded"}, {"version", outcome.version}}));
+      }
+      auto reasons = nlohmann::json::array();
+      for (const auto& p : outcome.reasons) reasons.push_back(p.one_line());
+      Problem refused = Problem::make(ProblemKind::config_invalid,
+                                      "the configuration was not loaded (" + std::to_string(outcome.reasons.size()) +
+                                          (outcome.reasons.size() == 1 ? " reason" : " reasons") + "); routing table " +
+                                          outcome.version + " stays live");
+      d->security->record({"config-reloaded", sender, "", "", "", 422, "config-invalid",
+                           what + ": refused, " + outcome.reasons.front().one_line().substr(0, 300), remote});
+      auto body = refused.to_json();
+      body["status"] = 422;
+      body["instance"] = "/admin/reload";
+      body["reasons"] = std::move(reasons);
+      body["version"] = outcome.version;
+      auto resp = http::HttpResponse::json(422, body);
+      resp.content_type = "application/problem+json";
+      respond(std::move(resp));
+    };
+    WorkerPool& workers = d->admin_workers ? *d->admin_workers : d->accept_workers;
+    if (!workers.try_post(std::move(job)))
+      respond(http::server_busy("an admin action is already running; retry later", std::chrono::seconds(5)));
+  });
+
+  // GET /admin/routes[?reader=praefix:kennung]: the live table.
+  router.add("GET", "/admin/routes", [d](http::HttpRequest&& req, http::Responder respond) {
+    if (req.path != "/admin/routes" || !d->live_table)
+      return respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no such resource"), req.path));
+    auto caller = require_admin(*d->security, req, respond, "GET /admin/routes");
+    if (!caller) return;
+    std::optional<std::string> reader;
+    for (const auto& [key, value] : query_parameters(req.target))
+      if (key == "reader") reader = percent_decoded(value);
+    const auto table = d->live_table();
+    d->security->record({"admin-action", caller->identity.sender, "", "", "", 200, "ok",
+                         "GET /admin/routes: routing table " + table->routing_version(), req.remote_address});
+    respond(http::HttpResponse::json(200, routing_table_json(*table, reader)));
+  });
   return router;
+}
+
+std::optional<Caller> require_admin(ApiSecurity& security, const http::HttpRequest& req, const http::Responder& respond,
+                                    const std::string& what) {
+  auto caller = identify(security, req, respond, /*rate_limited=*/false);
+  if (!caller) return std::nullopt;
+  if (caller->anonymous() || caller->identity.admin) return caller;
+  security.record({"refused", caller->identity.sender, "", "", "", 403, "forbidden", what + " needs the admin role",
+                   req.remote_address});
+  respond(http::HttpResponse::problem(
+      Problem::make(ProblemKind::forbidden, what + " needs the admin role (admins: in the config)"), req.path));
+  return std::nullopt;
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> query_parameters(std::string_view target) {

@@ -1,9 +1,13 @@
 // The HTTP API of CONTRACTS.md §2 on top of the ingest pipeline and the status
-// store: POST/GET /v1/messages, POST /v1/token, /healthz, /readyz, /metrics.
+// store: POST/GET /v1/messages, POST /v1/token, /healthz, /readyz, /metrics, and the
+// admin endpoints /admin/dlq, /admin/reload, /admin/routes.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/api/api_security.h"
 #include "gateway/core/worker_pool.h"
@@ -13,6 +17,14 @@
 #include "gateway/status/status_store.h"
 
 namespace xoev {
+
+// What a reload did: the version of the table live afterwards (the new one, or the old
+// one that stayed), and every reason it was refused (`FILE:LINE: message`), if it was.
+struct ReloadOutcome {
+  std::string version;
+  std::vector<Problem> reasons;
+  bool reloaded() const { return reasons.empty(); }
+};
 
 struct GatewayApiDeps {
   IngestPipeline& pipeline;
@@ -26,12 +38,26 @@ struct GatewayApiDeps {
   // Empty: the endpoint answers 404. Runs on admin_workers (reads whole topics).
   std::function<Result<nlohmann::json>(const DeadLetterQuery&)> dead_letters{};
   std::shared_ptr<WorkerPool> admin_workers{};
+  // POST /admin/reload: the same reload as SIGHUP (runs on admin_workers). Empty: 404.
+  std::function<ReloadOutcome()> reload{};
+  // GET /admin/routes: the live table. Empty: 404.
+  std::function<std::shared_ptr<const GatewaySnapshot>()> live_table{};
 };
 
 http::PathRouter make_gateway_api(GatewayApiDeps deps);
 
+// The caller of an admin endpoint (`what`, e.g. "POST /admin/reload"), when allowed:
+// anyone while no senders are configured, else senders with the admin role. Otherwise
+// the refusal is an audit line, the answer 403, and the result empty (as it is when
+// identify() already answered 401/429).
+std::optional<Caller> require_admin(ApiSecurity& security, const http::HttpRequest& request,
+                                    const http::Responder& respond, const std::string& what);
+
 // "?a=1&b" → {a,1},{b,""} (no percent-decoding: ids and flags need none).
 std::vector<std::pair<std::string, std::string>> query_parameters(std::string_view target);
+
+// "psw%3A06414000" → "psw:06414000" (a query value as clients encode it).
+std::string percent_decoded(std::string_view text);
 
 // application/xml, text/xml and application/*+xml, with or without parameters.
 bool is_xml_media_type(std::string_view content_type);

@@ -1,7 +1,9 @@
 #include "gateway/ingest/gateway_snapshot.h"
 
 #include "gateway/config/inbound_registry.h"
+#include "gateway/core/clock.h"
 #include "gateway/crypto/key_file.h"
+#include "gateway/route/routing_version.h"
 
 namespace xoev {
 
@@ -14,7 +16,7 @@ Result<std::shared_ptr<const SchemaCatalog>> load_schema_catalog(const Config& c
   return SchemaCatalog::load(*config.schema_catalog, config.standards);
 }
 
-Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config config) {
+Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config config, std::uint64_t generation) {
   std::shared_ptr<GatewaySnapshot> s(new GatewaySnapshot());
   s->config_ = std::move(config);
   const Config& c = s->config_;
@@ -28,6 +30,8 @@ Result<std::shared_ptr<const GatewaySnapshot>> GatewaySnapshot::build(Config con
   auto router = Router::build(s->config_);
   if (!router) return router.problem();
   s->router_ = std::move(router).value();
+  s->routing_version_ = xoev::routing_version(generation, routing_fingerprint(c, s->router_->directory()));
+  s->loaded_at_ = rfc3339_now();
 
   auto signing = crypto::load_jwk_file(*c.keys.signing);
   if (!signing) return signing.problem();

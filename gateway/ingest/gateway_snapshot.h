@@ -3,6 +3,7 @@
 // requests in flight finish on the snapshot they started with, so nothing is lost.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -17,13 +18,17 @@ namespace xoev {
 class GatewaySnapshot {
  public:
   // Loads schemas (compiled once) and keys; any failure keeps the old snapshot.
-  static Result<std::shared_ptr<const GatewaySnapshot>> build(Config config);
+  // `generation` numbers the tables a process loads (routing_version.h).
+  static Result<std::shared_ptr<const GatewaySnapshot>> build(Config config, std::uint64_t generation = 1);
 
   const Config& config() const { return config_; }
   const Router& router() const { return *router_; }
   const MessageInspector& inspector() const { return *inspector_; }
   const crypto::Jwk& signing_key() const { return *signing_key_; }
   const crypto::KeyRing& encryption_keys(const std::string& destination) const;
+  // "<generation>-<fingerprint>": recorded in every receipt of a message routed here.
+  const std::string& routing_version() const { return routing_version_; }
+  const std::string& loaded_at() const { return loaded_at_; }  // RFC 3339
 
  private:
   GatewaySnapshot() = default;
@@ -32,6 +37,8 @@ class GatewaySnapshot {
   std::unique_ptr<MessageInspector> inspector_;
   std::unique_ptr<crypto::Jwk> signing_key_;
   std::map<std::string, crypto::KeyRing> encryption_keys_;
+  std::string routing_version_;
+  std::string loaded_at_;
 };
 
 // The inbound adapters for a config, in the registry's priority order (configured

@@ -77,6 +77,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   message.traceparent = trace;
   message.body = std::move(body);
   Envelope env = to_record(std::move(message), dest.topic);
+  env.set(header::routing_version, snap->routing_version());  // unsigned, like xoev-route
   const auto seal_start = std::chrono::steady_clock::now();
   auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key());
   counters_.seal_seconds.observe(std::chrono::steady_clock::now() - seal_start);
@@ -96,6 +97,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.standard = h.standard;
   receipt.message_type = h.message_type.display();
   receipt.route = decision->route;
+  receipt.routing_version = snap->routing_version();
   receipt.traceparent = trace;
 
   const size_t sealed_bytes = env.value.size();

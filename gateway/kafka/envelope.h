@@ -34,6 +34,9 @@ inline constexpr std::string_view dlq_unverified = "xoev-dlq-unverified";
 // Extra (not signed): the route that chose the destination, so receipts can name it
 // and the route's sender callback finds them. Tampering only misdirects a notification.
 inline constexpr std::string_view route = "xoev-route";
+// Extra (not signed): the routing table version that chose the destination, as in the
+// accepted receipt ("7-3fa9c2e1"). Older records lack it; verification never needs it.
+inline constexpr std::string_view routing_version = "xoev-routing-version";
 
 // The headers the gateway signature covers, in this order.
 inline constexpr std::array<std::string_view, 9> signed_headers = {

@@ -48,6 +48,8 @@ class Router {
   // The region key (ARS/AGS) of a reader under this config's region_prefixes.
   std::string region_of(const std::string& reader) const;
   const RoutingDirectory& directory() const { return *directory_; }
+  // The rank of config.routes[index] (GET /admin/routes lists routes by it).
+  const RouteRank& route_rank(size_t index) const { return route_ranks_.at(index); }
 
   // Routes and directory entries that rank equally for some message yet lead to
   // different destinations, found without a message: a config error.

@@ -43,6 +43,8 @@ class RoutingDirectory {
   // The entries of exactly this reader ("" service first).
   std::span<const DirectoryEntry> entries_for(std::string_view reader) const;
   std::size_t size() const { return entries_.size(); }
+  // All entries, sorted by (reader, service): the version fingerprint and /admin/routes.
+  std::span<const DirectoryEntry> entries() const { return entries_; }
   const std::string& file_name(std::uint16_t index) const { return files_.at(index); }
   const std::vector<std::string>& files() const { return files_; }
 

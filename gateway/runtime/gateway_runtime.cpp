@@ -9,6 +9,7 @@
 #include "gateway/core/log_format.h"
 #include "gateway/preflight/preflight.h"
 #include "gateway/delivery/delivery_loop.h"
+#include "gateway/kafka/topic_admin.h"
 #include "gateway/kafka/topic_names.h"
 #include "gateway/status/receipt_signature.h"
 #include "gateway/metrics/build_info.h"
@@ -20,6 +21,8 @@ namespace {
 // Submissions being parsed, validated and sealed or waiting for a worker; beyond it POST
 // answers 503 server-busy at once rather than after a long wait.
 constexpr std::size_t kMaxQueuedSubmissions = 1024;
+// How long a reload waits for a real cluster to create a new destination's topics.
+constexpr std::chrono::seconds kTopicTimeout{15};
 }  // namespace
 
 Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& config_file,
@@ -37,6 +40,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   auto snapshot = GatewaySnapshot::build(*config);
   if (!snapshot) return snapshot.problem();
   rt->snapshots_ = std::make_unique<SnapshotHolder>(std::move(snapshot).value());
+  for (const auto& d : config->destinations) rt->started_destinations_.insert(d.id);
   if (!config->schema_catalog)
     spdlog::warn("no schemas.catalog configured: messages are NOT validated against their XSD");
 
@@ -108,7 +112,9 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
                         if (!signers) return signers.problem();
                         return answer_dead_letter_query(self->kafka_.connection, snap->config(), *signers, query);
                       },
-                      std::make_shared<WorkerPool>("admin", 1, 2)};
+                      std::make_shared<WorkerPool>("admin", 1, 2),
+                      [self] { return self->reload_table(); },
+                      [self] { return self->snapshots_->get(); }};
   auto server = http::HttpServer::start(opts, make_gateway_api(std::move(deps)));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
@@ -162,55 +168,95 @@ Status GatewayRuntime::readiness() const {
 }
 
 Status GatewayRuntime::reload() {
-  auto refuse = [this](Problem p) {
+  auto outcome = reload_table();
+  if (outcome.reloaded()) return ok_status();
+  Problem first = outcome.reasons.front();
+  if (outcome.reasons.size() > 1)
+    first.detail += " (and " + std::to_string(outcome.reasons.size() - 1) + " more; run `xoevgate check-config " +
+                    config_file_.string() + "`)";
+  return first;
+}
+
+ReloadOutcome GatewayRuntime::reload_table() {
+  std::lock_guard serialised(reload_mu_);
+  ReloadOutcome outcome;
+  auto refuse = [&](std::vector<Problem> reasons) {
     ++reload_failures_;
-    return p;
+    outcome.version = snapshots_->get()->routing_version();
+    outcome.reasons = std::move(reasons);
+    return outcome;
   };
-  auto config = load_config(config_file_);
-  if (!config) return refuse(config.problem());
-  if (listen_override_) config->gateway.listen = *listen_override_;
+  Config config;
+  if (auto problems = read_config(config_file_, config); !problems.empty()) return refuse(std::move(problems));
+  if (listen_override_) config.gateway.listen = *listen_override_;
   const auto old = snapshots_->get();
   const Config& before = old->config();
-  if (config->kafka.bootstrap != before.kafka.bootstrap || config->gateway.listen != before.gateway.listen)
+  if (config.kafka.bootstrap != before.kafka.bootstrap || config.gateway.listen != before.gateway.listen)
     spdlog::warn("reload: kafka.bootstrap and gateway.listen changes take effect after a restart");
   // A destination that moves to another topic or in/out of this process would strand
   // the records already on its old topic: that takes a restart (or a new destination id).
-  std::vector<const DestinationSection*> added;
-  for (const auto& d : config->destinations) {
+  std::vector<Problem> reasons;
+  for (const auto& d : config.destinations) {
     const auto* was = before.destination(d.id);
-    if (!was) {
-      added.push_back(&d);
-    } else if (was->topic != d.topic || was->adapter.in_process != d.adapter.in_process) {
-      return refuse(Problem::make(ProblemKind::config_invalid,
-                                  "destination '" + d.id + "' changes its topic or in_process; records already on '" +
-                                      was->topic + "' would be stranded: restart the gateway for that, or add a "
-                                      "destination with a new id")
-                        .at(d.where));
-    }
+    if (was && (was->topic != d.topic || was->adapter.in_process != d.adapter.in_process))
+      reasons.push_back(Problem::make(ProblemKind::config_invalid,
+                                      "destination '" + d.id + "' changes its topic or in_process; records already on '" +
+                                          was->topic + "' would be stranded: restart the gateway for that, or add a "
+                                          "destination with a new id")
+                            .at(d.where));
   }
-  if (auto checked = preflight_status(*config, PreflightScope::serve(*config)); !checked)
-    return refuse(checked.problem());
-  // New destinations are watched by back-pressure and, when in_process, delivered
-  // before any route can point at them: nothing is accepted that nobody would take.
-  for (const auto* d : added) {
-    if (backlog_)
-      for (const auto& w : watched_topics(*d)) backlog_->watch(w);
-    if (!d->adapter.in_process) continue;
-    if (!delivery_producer_) {
-      auto dp = Producer::create(delivery_connection(kafka_.connection), "xoevgate-deliver", config->gateway.ack_timeout);
-      if (!dp) return refuse(dp.problem());
-      delivery_producer_ = std::move(dp).value();
-    }
-    std::lock_guard lock(deliverers_mu_);
-    if (auto s = deliverers_.add(kafka_.connection, *config, *d, *delivery_producer_, backlog_.get()); !s)
-      return refuse(Problem(s.problem()).at(d->where));
-    spdlog::info("reload: destination '{}' added; its deliverer runs", d->id);
-  }
-  auto snapshot = GatewaySnapshot::build(std::move(config).value());
-  if (!snapshot) return refuse(snapshot.problem());
-  if (auto secured = security_->reload(snapshot.value()->config()); !secured) return refuse(secured.problem());
+  if (!reasons.empty()) return refuse(std::move(reasons));
+  if (auto problems = preflight(config, PreflightScope::serve(config)); !problems.empty())
+    return refuse(std::move(problems));
+  // The whole table (directory, ambiguities, schemas, keys) is built before anything
+  // starts: a table that cannot load starts nothing.
+  auto snapshot = GatewaySnapshot::build(std::move(config), generation_ + 1);
+  if (!snapshot) return refuse({snapshot.problem()});
+  const Config& next = snapshot.value()->config();
+  std::vector<const DestinationSection*> added;
+  for (const auto& d : next.destinations)
+    if (!before.destination(d.id)) added.push_back(&d);
+  // New destinations get their topics, back-pressure watching and (in_process) their
+  // deliverer before any route can point at them: nothing is accepted that nobody would take.
+  if (auto started = start_destinations(next, added); !started) return refuse({started.problem()});
+  if (auto secured = security_->reload(next); !secured) return refuse({secured.problem()});
+  ++generation_;
+  outcome.version = snapshot.value()->routing_version();
   snapshots_->set(std::move(snapshot).value());
   ++reloads_;
+  spdlog::info("routing table {} is live", outcome.version);
+  return outcome;
+}
+
+Status GatewayRuntime::start_destinations(const Config& config, const std::vector<const DestinationSection*>& added) {
+  for (const auto* d : added) {
+    // A destination dropped by one reload and added again by another is still running.
+    if (started_destinations_.count(d->id)) continue;
+    const std::vector<std::string> topics{d->topic, names::dlq_topic(d->id)};
+    if (kafka_.embedded) {
+      for (const auto& t : topics)
+        if (auto s = kafka_.embedded->create_topic(t); !s) return Problem(s.problem()).at(d->where);
+    } else if (auto s = ensure_topics_exist(kafka_.connection, topics, config.kafka.partitions, kTopicTimeout); !s) {
+      return Problem::make(ProblemKind::config_invalid,
+                           "destination '" + d->id + "' cannot be started: " + s.problem().detail)
+          .at(d->where);
+    }
+    if (backlog_)
+      for (const auto& w : watched_topics(*d)) backlog_->watch(w);
+    if (d->adapter.in_process) {
+      if (!delivery_producer_) {
+        auto dp = Producer::create(delivery_connection(kafka_.connection), "xoevgate-deliver", config.gateway.ack_timeout);
+        if (!dp) return dp.problem();
+        delivery_producer_ = std::move(dp).value();
+      }
+      std::lock_guard lock(deliverers_mu_);
+      if (auto s = deliverers_.add(kafka_.connection, config, *d, *delivery_producer_, backlog_.get()); !s)
+        return Problem(s.problem()).at(d->where);
+    }
+    started_destinations_.insert(d->id);
+    spdlog::info("reload: destination '{}' added; its topics exist{}", d->id,
+                 d->adapter.in_process ? " and its deliverer runs" : "");
+  }
   return ok_status();
 }
 

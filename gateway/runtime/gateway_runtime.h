@@ -6,9 +6,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "gateway/api/gateway_api.h"
 #include "gateway/api/security_runtime.h"
 #include "gateway/callbacks/callback_dispatcher.h"
 #include "gateway/core/worker_pool.h"
@@ -31,7 +34,10 @@ class GatewayRuntime {
 
   uint16_t port() const { return server_ ? server_->port() : 0; }
   // Re-reads the config; routes, schemas, standards and keys change at once. On any
-  // error the running snapshot stays and the errors are logged.
+  // error the running snapshot stays. SIGHUP and POST /admin/reload both end here and
+  // never interleave: the second waits for the first.
+  ReloadOutcome reload_table();
+  // reload_table() as one Status (the first reason, and how many more): for SIGHUP.
   Status reload();
   // Takes everything down in the one safe order (see the definition). Idempotent.
   void stop();
@@ -40,6 +46,9 @@ class GatewayRuntime {
   GatewayRuntime() = default;
   Status readiness() const;
   std::string metrics() const;
+  // Under reload_mu_: topics, back-pressure and deliverers of destinations the new
+  // config adds, all before a route can point at them.
+  Status start_destinations(const Config& config, const std::vector<const DestinationSection*>& added);
 
   // Declared so that whatever is reached by another's callbacks comes first (is
   // destroyed later); stop() resets them explicitly in that order anyway.
@@ -63,6 +72,9 @@ class GatewayRuntime {
   std::atomic<bool> broker_ok_{false};
   std::jthread probe_;
   std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
+  std::mutex reload_mu_;  // one reload at a time (SIGHUP and POST /admin/reload)
+  std::uint64_t generation_ = 1;  // of the live table (routing_version.h); under reload_mu_
+  std::set<std::string> started_destinations_;  // topics and deliverers up; under reload_mu_
   bool stopped_ = false;
 };
 

@@ -32,6 +32,9 @@ struct Receipt {
   std::string message_type;
   std::string route;  // the route that chose the destination (for sender callbacks)
   std::string traceparent;  // W3C trace context of the message (gateway/core/trace_context.h)
+  // The routing table version that chose the destination ("7-3fa9c2e1"; JSON
+  // "routingVersion", absent in receipts written before it existed).
+  std::string routing_version;
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

@@ -29,6 +29,7 @@ nlohmann::json MessageStatus::to_json() const {
                       {"transportStatus", transport_status(status)},
                       {"history", std::move(hist)}};
   if (!detail.empty()) j["detail"] = detail;
+  if (!routing_version.empty()) j["routingVersion"] = routing_version;
   return j;
 }
 
@@ -58,6 +59,7 @@ void StatusStore::apply(const Receipt& r) {
   if (m.destination.empty()) m.destination = r.destination;
   if (!r.standard.empty()) m.standard = r.standard;
   if (!r.message_type.empty()) m.message_type = r.message_type;
+  if (!r.routing_version.empty()) m.routing_version = r.routing_version;
 
   const auto entry = std::make_pair(r.status, r.at);
   if (std::find(m.history.begin(), m.history.end(), entry) != m.history.end()) return;

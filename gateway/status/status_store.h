@@ -24,6 +24,7 @@ struct MessageStatus {
   std::string message_type;
   ReceiptStatus status = ReceiptStatus::accepted;
   std::string detail;
+  std::string routing_version;  // of the table that routed it, when a receipt said so
   std::vector<std::pair<ReceiptStatus, std::string>> history;  // (status, at), ordered by time
 
   nlohmann::json to_json() const;         // GET /v1/messages/{id}
