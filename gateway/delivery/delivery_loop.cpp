@@ -11,6 +11,7 @@
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/core/routing_fields.h"
 #include "gateway/crypto/jws.h"
+#include "gateway/delivery/hand_over_follower.h"
 #include "gateway/crypto/key_file.h"
 #include "gateway/crypto/openssl_util.h"
 #include "gateway/kafka/consumer_service.h"
@@ -93,6 +94,11 @@ Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const Config& config,
   auto adapter = outbound_registry::create(destination);
   if (!adapter) return adapter.problem();
   parts.adapter = std::move(adapter).value();
+  if (dynamic_cast<HandOver*>(parts.adapter.get()) != nullptr) {
+    auto forwarded = ForwardedLedger::open(destination.adapter.state_directory / (destination.id + ".forwarded"));
+    if (!forwarded) return forwarded.problem();
+    parts.forwarded = std::move(forwarded).value();
+  }
   return std::make_unique<DeliveryLoop>(std::move(parts), sink);
 }
 
@@ -102,6 +108,8 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
       decryption_(std::move(parts.decryption)),
       adapter_(std::move(parts.adapter)),
       ledger_(std::move(parts.ledger)),
+      hand_over_(dynamic_cast<HandOver*>(adapter_.get())),
+      forwarded_(std::move(parts.forwarded)),
       dead_letter_backlog_(parts.dead_letter_backlog),
       sink_(sink),
       receipts_(sink, std::move(parts.signing_key).value()) {}
@@ -109,6 +117,18 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
 void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
                names::consumer_group(destination_.id), adapter_->type());
+  if (hand_over_ && !forwarded_) {
+    spdlog::error("deliverer '{}': its adapter hands messages on but has no forwarded ledger", destination_.id);
+    return;
+  }
+  // Asks the next gateway for final statuses while this thread delivers; stopped and
+  // joined when run() returns (it uses adapter_, forwarded_ and receipts_, which outlive it).
+  std::optional<HandOverFollower> follower;
+  std::jthread follow_up;
+  if (hand_over_) {
+    follower.emplace(destination_.id, *hand_over_, *forwarded_, receipts_);
+    follow_up = std::jthread([&follower](std::stop_token own) { follower->run(own); });
+  }
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto last_lag = std::chrono::steady_clock::time_point{};
   while (!stop.stop_requested()) {
@@ -289,6 +309,25 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     DeliveryOutcome outcome = adapter_->deliver(m);
     const auto deliver_time = std::chrono::steady_clock::now() - deliver_start;
     counters_.deliver_seconds.observe(deliver_time);
+    if (auto* ok = std::get_if<Delivered>(&outcome); ok && hand_over_) {
+      // Handed on: the next gateway has it now. Its final status comes by the follower,
+      // which needs the entry durable before the offset moves on.
+      ++counters_.delivered;
+      const Receipt handed = receipt(ReceiptStatus::forwarded, ok->detail);  // so_far now ends with it
+      const ForwardedEntry entry{id, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch()).count(),
+                                 so_far, handed.route, handed.traceparent};
+      if (!until_done(stop, "forwarded-ledger entry of " + id, [&] {
+            auto added = forwarded_->add(entry);
+            if (!added) spdlog::error("cannot record hand-over of {}: {}", id, added.problem().detail);
+            return added.ok();
+          }))
+        return Handled::stopped;
+      if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(handed); })) return Handled::stopped;
+      if (auto c = source.commit(record); !c)
+        spdlog::warn("commit of {} failed ({}); it may be handed on again, the peer answers 200", id, c.problem().detail);
+      return Handled::committed;
+    }
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
       ++counters_.delivered;
       logging::Fields fields{{"messageId", id},
