@@ -364,4 +364,9 @@ MUTANTS = [
          replacement="if (!asked->final_status) asked->final_status = ReceiptStatus::delivered;",
          tests=r"^HandOverFollower\.|^integration\.test_gateway_forwarding$",
          description="the hop's failed (still retrying) is taken as delivered"),
+    dict(id="gateway-plain-http-accepted", file="adapters/outbound/gateway/gateway_factory.cpp",
+         original="else if (!u->tls() && !s->allow_plaintext)",
+         replacement="else if (!u->tls() && s->allow_plaintext)",
+         tests=r"^GatewayConfig\.",
+         description="a gateway destination sends messages to another state over plain http"),
 ]
