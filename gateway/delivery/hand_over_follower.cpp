@@ -12,7 +12,7 @@ namespace xoev {
 
 void HandOverFollower::run(const std::stop_token& stop) {
   do {
-    follow_up_due(std::chrono::steady_clock::now());
+    follow_up_due(std::chrono::steady_clock::now(), stop);
   } while (sleep_unless_stopped(stop, std::chrono::milliseconds(200)));
 }
 
@@ -23,7 +23,7 @@ bool HandOverFollower::publish_and_wait(const Receipt& r) {
   return result.get().ok();
 }
 
-size_t HandOverFollower::follow_up_due(std::chrono::steady_clock::time_point now) {
+size_t HandOverFollower::follow_up_due(std::chrono::steady_clock::time_point now, const std::stop_token& stop) {
   const FollowUpTiming timing = hop_.follow_up_timing();
   const auto entries = ledger_.outstanding();
   std::unordered_set<std::string> live;
@@ -31,6 +31,7 @@ size_t HandOverFollower::follow_up_due(std::chrono::steady_clock::time_point now
   const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   for (const auto& e : entries) {
+    if (stop.stop_requested()) return finished;  // the schedule stays as it is
     live.insert(e.message_id);
     // New to this process: due `first` after the hand-over (at once for entries older than that).
     const auto since = std::chrono::milliseconds(std::max<int64_t>(0, wall_ms - e.handed_over_ms));

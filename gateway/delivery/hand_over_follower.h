@@ -26,8 +26,9 @@ class HandOverFollower {
 
   // Follows up until a stop is requested.
   void run(const std::stop_token& stop);
-  // One pass over the entries whose time has come; returns how many got their final receipt.
-  size_t follow_up_due(std::chrono::steady_clock::time_point now);
+  // One pass over the entries whose time has come; returns how many got their final
+  // receipt. Ends early when `stop` is requested (each question may take a timeout).
+  size_t follow_up_due(std::chrono::steady_clock::time_point now, const std::stop_token& stop = {});
 
  private:
   struct Schedule {
