@@ -14,6 +14,7 @@
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/core/routing_fields.h"
 #include "gateway/crypto/jws.h"
+#include "gateway/delivery/hand_over_follower.h"
 #include "gateway/crypto/key_file.h"
 #include "gateway/crypto/openssl_util.h"
 #include "gateway/kafka/consumer_service.h"
@@ -96,6 +97,11 @@ Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const Config& config,
   auto adapter = outbound_registry::create(destination);
   if (!adapter) return adapter.problem();
   parts.adapter = std::move(adapter).value();
+  if (dynamic_cast<HandOver*>(parts.adapter.get()) != nullptr) {
+    auto forwarded = ForwardedLedger::open(destination.adapter.state_directory / (destination.id + ".forwarded"));
+    if (!forwarded) return forwarded.problem();
+    parts.forwarded = std::move(forwarded).value();
+  }
   return std::make_unique<DeliveryLoop>(std::move(parts), sink);
 }
 
@@ -105,6 +111,8 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
       decryption_(std::move(parts.decryption)),
       adapter_(std::move(parts.adapter)),
       ledger_(std::move(parts.ledger)),
+      hand_over_(dynamic_cast<HandOver*>(adapter_.get())),
+      forwarded_(std::move(parts.forwarded)),
       dead_letter_backlog_(parts.dead_letter_backlog),
       sink_(sink),
       receipts_(sink, std::move(parts.signing_key).value()) {}
@@ -112,6 +120,18 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
 void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   spdlog::info("deliverer for '{}' consuming {} as group {} ({} adapter)", destination_.id, destination_.topic,
                names::consumer_group(destination_.id), adapter_->type());
+  if (hand_over_ && !forwarded_) {
+    spdlog::error("deliverer '{}': its adapter hands messages on but has no forwarded ledger", destination_.id);
+    return;
+  }
+  // Asks the next gateway for final statuses while this thread delivers; stopped and
+  // joined when run() returns (it uses adapter_, forwarded_ and receipts_, which outlive it).
+  std::optional<HandOverFollower> follower;
+  std::jthread follow_up;
+  if (hand_over_) {
+    follower.emplace(destination_.id, *hand_over_, *forwarded_, receipts_);
+    follow_up = std::jthread([&follower](std::stop_token own) { follower->run(own); });
+  }
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto last_lag = std::chrono::steady_clock::time_point{};
   auto report = [&](const Problem& p) {
@@ -243,7 +263,8 @@ class DeliveryLoop::ReceiptTrail {
       : id_(record.env.get(header::message_id)),
         destination_(std::move(destination)),
         route_(record.env.get(header::route)),
-        traceparent_(record.env.get(header::traceparent)) {
+        traceparent_(record.env.get(header::traceparent)),
+        routing_version_(record.env.get(header::routing_version)) {
     if (const auto accepted = record.env.get(header::accepted_at); !accepted.empty())
       so_far_.emplace_back(ReceiptStatus::accepted, accepted);
   }
@@ -257,12 +278,13 @@ class DeliveryLoop::ReceiptTrail {
     r.history = so_far_;
     r.route = route_;
     r.traceparent = traceparent_;
+    r.routing_version = routing_version_;  // a compacted xoev.receipts keeps only the newest receipt
     so_far_.emplace_back(s, r.at);
     return r;
   }
 
  private:
-  std::string id_, destination_, route_, traceparent_;
+  std::string id_, destination_, route_, traceparent_, routing_version_;
   std::vector<std::pair<ReceiptStatus, std::string>> so_far_;
 };
 
@@ -343,7 +365,8 @@ DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std
     std::vector<Screened> group;
     std::unordered_set<std::string> ids;
     bool seen_in_run = false;
-    for (; next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
+    // A hand-over adapter (another gateway) takes one message at a time: each is followed up.
+    for (; !hand_over_ && next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
       if (!ids.insert(screened[next].message.message_id).second) {
         seen_in_run = true;  // a repeat: after the run it is in the ledger, a duplicate
         break;
@@ -487,6 +510,28 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     const auto deliver_start = std::chrono::steady_clock::now();
     DeliveryOutcome outcome = attempt == 1 && first ? std::move(*first) : adapter_->deliver(m);
     const auto deliver_time = std::chrono::steady_clock::now() - deliver_start;
+    if (auto* ok = std::get_if<Delivered>(&outcome); ok && hand_over_) {
+      // Handed on: the next gateway has it now. Its final status comes by the follower,
+      // which needs the entry durable before the offset moves on.
+      counters_.deliver_seconds.observe(deliver_time);
+      ++counters_.delivered;
+      const Receipt handed = trail.next(ReceiptStatus::forwarded, ok->detail);
+      auto steps = handed.history;
+      steps.emplace_back(handed.status, handed.at);  // the follower's receipts continue from here
+      const ForwardedEntry entry{id, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch()).count(),
+                                 std::move(steps), handed.route, handed.traceparent};
+      if (!until_done(stop, "forwarded-ledger entry of " + id, [&] {
+            auto added = forwarded_->add(entry);
+            if (!added) spdlog::error("cannot record hand-over of {}: {}", id, added.problem().detail);
+            return added.ok();
+          }))
+        return Handled::stopped;
+      if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(handed); })) return Handled::stopped;
+      if (auto c = source.commit(record); !c)
+        spdlog::warn("commit of {} failed ({}); it may be handed on again, the peer answers 200", id, c.problem().detail);
+      return Handled::committed;
+    }
     if (auto* ok = std::get_if<Delivered>(&outcome)) {
       count_delivered(record, m, deliver_time);
       // The ledger entry must be durable before the offset moves on.

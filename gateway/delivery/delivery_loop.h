@@ -28,6 +28,10 @@
 // the id it claims may be another, real message's. Receipts are signed with the
 // deliverer's own key (Parts::signing_key).
 //
+// An adapter that hands messages on to another gateway (gateway/delivery/hand_over.h)
+// gets `forwarded` for its Delivered, an entry in <state>/<id>.forwarded instead of
+// the delivered ledger, and a HandOverFollower thread for the final status.
+//
 // Dead letters are accepted messages and must stay visible: when the dead-letter
 // topic's backlog is near the cluster's limit (Parts::dead_letter_backlog), the
 // deliverer waits instead of dead-lettering, so the record stays in its topic.
@@ -45,6 +49,8 @@
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
+#include "gateway/delivery/forwarded_ledger.h"
+#include "gateway/delivery/hand_over.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
 #include "gateway/metrics/histogram.h"
@@ -71,6 +77,8 @@ class DeliveryLoop {
     crypto::KeyRing decryption;  // the destination's private keys
     OutboundAdapterPtr adapter;
     std::unique_ptr<DeliveredLedger> ledger;
+    // Required when the adapter is a HandOver (create() opens it next to the ledger).
+    std::unique_ptr<ForwardedLedger> forwarded;
     std::optional<crypto::Jwk> signing_key;  // signs this deliverer's receipts; required
     // Watches names::dlq_topic(destination.id) when the cluster drops records; may be
     // null (a real cluster keeps them). Must outlive the loop.
@@ -129,6 +137,8 @@ class DeliveryLoop {
   crypto::KeyRing decryption_;
   OutboundAdapterPtr adapter_;
   std::unique_ptr<DeliveredLedger> ledger_;
+  HandOver* hand_over_ = nullptr;  // adapter_ as a HandOver, or null
+  std::unique_ptr<ForwardedLedger> forwarded_;
   BacklogMonitor* dead_letter_backlog_;
   RecordSink& sink_;
   ReceiptPublisher receipts_;
