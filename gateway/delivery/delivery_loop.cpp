@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/log_format.h"
@@ -189,6 +190,10 @@ DeliveryLoop::Handled DeliveryLoop::refuse_unverified(RecordSource& source, cons
   if (!until_done(stop, "dead letter of " + origin(record),
                   [&] { return dead_letter(record, "unverified: " + why, 0, true); }))
     return Handled::stopped;
+  if (observe_decisions_)  // its claimed id is the writer's choice: only the origin is named
+    observe_decisions_({.event = "dead-lettered", .payload_sha256 = audit::sha256_hex(record.env.value),
+                        .destination = destination_.id, .result = "unverified",
+                        .detail = origin(record) + ": " + why, .payload_hashed = "record-value"});
   if (auto c = source.commit(record); !c)
     spdlog::warn("commit of {} failed ({}); it will be refused again", origin(record), c.problem().detail);
   return Handled::committed;
@@ -236,13 +241,26 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     so_far.emplace_back(s, r.at);
     return r;
   };
+  // For the audit line: the hash of the plaintext once decrypted, else of the record value.
+  std::string payload_sha256, payload_hashed;
+  const auto hash_payload = [&](std::string_view bytes, const char* what) {
+    if (!observe_decisions_) return;
+    payload_sha256 = audit::sha256_hex(bytes);
+    payload_hashed = what;
+  };
+  hash_payload(record.env.value, "record-value");
   // Outcome durable first (dead letter where needed, then the receipt), then the
   // offset. Nothing is committed past an outcome that is not stored.
-  auto finish = [&](ReceiptStatus s, const std::string& detail, bool to_dlq, int attempts) {
+  auto finish = [&](ReceiptStatus s, const std::string& detail, bool to_dlq, int attempts, const char* result) {
     if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts, false); }))
       return Handled::stopped;
     const Receipt outcome = receipt(s, detail);  // built once: retries repeat the same receipt
     if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
+    if (observe_decisions_)
+      observe_decisions_({.event = std::string(to_string(s)), .message_id = id, .payload_sha256 = payload_sha256,
+                          .destination = destination_.id, .result = result,
+                          .detail = "attempt " + std::to_string(attempts) + ": " + detail,
+                          .payload_hashed = payload_hashed});
     if (auto c = source.commit(record); !c)
       spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
     return Handled::committed;
@@ -267,14 +285,15 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
   if (!opened) {
     ++counters_.rejected;
     spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, opened.problem().detail);
-    return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0);
+    return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0, "undecryptable");
   }
   // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
+  hash_payload(*opened, "plaintext");
   if (ledger_->contains(id)) {
     ++counters_.duplicates;
     crypto::cleanse(*opened);
     spdlog::info("message {} for '{}' was delivered before; not delivering again", printable(id), destination_.id);
-    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0);
+    return finish(ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false, 0, "duplicate");
   }
   Message m = from_record(record.env);  // verified headers: open() checked the signature
   m.message_id = id;
@@ -311,11 +330,11 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
             return rec.ok();
           }))
         return Handled::stopped;
-      return finish(ReceiptStatus::delivered, ok->detail, false, attempt);
+      return finish(ReceiptStatus::delivered, ok->detail, false, attempt, "ok");
     }
     if (auto* no = std::get_if<Reject>(&outcome)) {
       ++counters_.rejected;
-      return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt);
+      return finish(ReceiptStatus::rejected, no->problem.detail, true, attempt, "target-refused");
     }
     const auto& retry = std::get<Retry>(outcome);
     // Age counts from acceptance (the record's CreateTime), not from this process's first try.
@@ -326,7 +345,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     if (attempt >= destination_.adapter.max_attempts || too_old) {
       ++counters_.dead_lettered;
       spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
-      return finish(ReceiptStatus::dead_lettered, retry.reason, true, attempt);
+      return finish(ReceiptStatus::dead_lettered, retry.reason, true, attempt, "retries-exhausted");
     }
     ++counters_.retried;
     // Informational: the offset does not wait for it (the final outcome's receipt is awaited).

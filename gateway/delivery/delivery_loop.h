@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <mutex>
@@ -34,6 +35,7 @@
 #include <string>
 
 #include "adapters/outbound/outbound_adapter.h"
+#include "gateway/audit/audit_event.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
@@ -72,6 +74,12 @@ class DeliveryLoop {
                                                       RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr);
   DeliveryLoop(Parts parts, RecordSink& sink);
 
+  // Told each final decision about a record (delivered, rejected, dead-lettered) once its
+  // outcome is durable: the audit log's line, with the payload's SHA-256, never the
+  // payload. Optional; set before run().
+  using DecisionObserver = std::function<void(const audit::AuditEvent&)>;
+  void observe_decisions(DecisionObserver observer) { observe_decisions_ = std::move(observer); }
+
   // Handles the records of `source` until a stop is requested.
   void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }
@@ -104,6 +112,7 @@ class DeliveryLoop {
   RecordSink& sink_;
   ReceiptPublisher receipts_;
   Counters counters_;
+  DecisionObserver observe_decisions_;
   std::mt19937_64 rng_{std::random_device{}()};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;
