@@ -46,6 +46,7 @@ std::string Receipt::to_json() const {
   if (!message_type.empty()) j["messageType"] = message_type;
   if (!route.empty()) j["route"] = route;
   if (!traceparent.empty()) j["traceparent"] = traceparent;
+  if (!sender.empty()) j["sender"] = sender;
   if (!history.empty()) {
     auto h = nlohmann::json::array();
     for (const auto& [st, t] : history) h.push_back({{"status", std::string(to_string(st))}, {"at", t}});
@@ -67,6 +68,7 @@ Result<Receipt> Receipt::from_json(std::string_view text) {
   r.message_type = str("messageType");
   r.route = str("route");
   r.traceparent = str("traceparent");
+  r.sender = str("sender");
   const auto st = parse_status(str("status"));
   if (r.message_id.empty() || !st) return Problem::make(ProblemKind::bad_request, "receipt lacks messageId or a known status");
   r.status = *st;

@@ -32,6 +32,10 @@ struct Receipt {
   std::string message_type;
   std::string route;  // the route that chose the destination (for sender callbacks)
   std::string traceparent;  // W3C trace context of the message (gateway/core/trace_context.h)
+  // The authenticated sender (senders[].id) that submitted it, so that after a restart the
+  // gateway still answers GET /v1/messages/{id} to that sender only. Optional: empty in
+  // anonymous mode and in receipts written before it existed.
+  std::string sender;
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

@@ -58,6 +58,7 @@ void StatusStore::apply(const Receipt& r) {
   if (m.destination.empty()) m.destination = r.destination;
   if (!r.standard.empty()) m.standard = r.standard;
   if (!r.message_type.empty()) m.message_type = r.message_type;
+  if (m.sender.empty()) m.sender = r.sender;  // the first word on it stays
 
   const auto entry = std::make_pair(r.status, r.at);
   if (std::find(m.history.begin(), m.history.end(), entry) != m.history.end()) return;

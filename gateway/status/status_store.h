@@ -24,6 +24,7 @@ struct MessageStatus {
   std::string message_type;
   ReceiptStatus status = ReceiptStatus::accepted;
   std::string detail;
+  std::string sender;  // who submitted it (Receipt::sender); not part of the JSON answers
   std::vector<std::pair<ReceiptStatus, std::string>> history;  // (status, at), ordered by time
 
   nlohmann::json to_json() const;         // GET /v1/messages/{id}
