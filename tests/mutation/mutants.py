@@ -362,4 +362,8 @@ MUTANTS = [
          original="  opts.tls = ops->tls_;",
          replacement="",
          tests=r"integration\.test_deliver_tls", description="deliver --listen ignores gateway.tls"),
+    dict(id="token-cache-ignores-exp", file="gateway/auth/verified_token_cache.cpp",
+         original="  if (it == entries_.end() || now >= it->second.expires) return std::nullopt;",
+         replacement="  if (it == entries_.end()) return std::nullopt;",
+         tests=r"^VerifiedTokenCache\.", description="a cached bearer token stays valid past its exp"),
 ]
