@@ -287,8 +287,8 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, opened.problem().detail);
     return finish(ReceiptStatus::rejected, opened.problem().detail, true, 0, "undecryptable");
   }
-  // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
   hash_payload(*opened, "plaintext");
+  // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
   if (ledger_->contains(id)) {
     ++counters_.duplicates;
     crypto::cleanse(*opened);
