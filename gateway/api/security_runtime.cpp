@@ -61,6 +61,11 @@ std::function<void(const Problem&, const std::string&, const std::string&)> Secu
   };
 }
 
+std::function<void(const audit::AuditEvent&)> SecurityRuntime::decision_observer() const {
+  if (!audit_) return {};
+  return [log = audit_.get()](const audit::AuditEvent& event) { log->record(event); };
+}
+
 std::shared_ptr<const auth::Authenticator> SecurityRuntime::current() const {
   std::lock_guard lock(mutex_);
   return authenticator_;

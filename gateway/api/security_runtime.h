@@ -24,6 +24,8 @@ class SecurityRuntime {
   // For in-process deliverers' delivered / rejected / dead-lettered lines; null without
   // audit.file. Lives as long as this SecurityRuntime.
   audit::AuditLog* audit_log() const { return audit_.get(); }
+  // In-process deliverers' decisions into this audit log; empty without audit.file.
+  std::function<void(const audit::AuditEvent&)> decision_observer() const;
   // HttpServerOptions::on_refused: an audit line for what the HTTP layer refuses (413 …).
   std::function<void(const Problem&, const std::string&, const std::string&)> refusal_observer() const;
 

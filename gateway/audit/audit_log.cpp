@@ -60,6 +60,7 @@ void AuditLog::record(const AuditEvent& e) {
   if (!e.sender.empty()) line["sender"] = e.sender;
   if (!e.message_id.empty()) line["messageId"] = e.message_id;
   if (!e.payload_sha256.empty()) line["payloadSha256"] = e.payload_sha256;
+  if (!e.payload_hashed.empty()) line["payloadHashed"] = e.payload_hashed;
   if (!e.destination.empty()) line["destination"] = e.destination;
   if (e.status != 0) line["status"] = e.status;
   if (!e.result.empty()) line["result"] = e.result;

@@ -40,3 +40,12 @@ class AuditLog {
 std::string sha256_hex(std::string_view bytes);
 
 }  // namespace xoev::audit
+
+namespace xoev {
+// The audit log of a separate `xoevgate deliver` process: audit.file + "." + destination,
+// so no two processes ever append to one hash chain (in-process deliverers share audit.file).
+inline std::filesystem::path deliverer_audit_file(const std::filesystem::path& audit_file, const std::string& destination) {
+  return audit_file.string() + "." + destination;
+}
+
+}  // namespace xoev::audit

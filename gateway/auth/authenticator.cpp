@@ -46,7 +46,11 @@ Result<Identity> Authenticator::authenticate(const http::HttpRequest& request,
   const std::string authorization = request.header("authorization");
   if (!authorization.empty()) {
     if (!starts_with_ci(authorization, "Bearer ")) return unauthenticated("the Authorization header must be 'Bearer <token>'");
-    return from_bearer(authorization.substr(7), now);
+    const std::string token = authorization.substr(7);
+    if (auto known = verified_.find(token, now)) return *known;
+    auto identity = from_bearer(token, now);
+    if (identity) verified_.remember(token, *identity);
+    return identity;
   }
   if (request.client_certificate) return from_certificate(*request.client_certificate);
   return unauthenticated("credentials are required: a bearer token (POST /v1/token) or a client certificate");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/auth/identity.h"
+#include "gateway/auth/verified_token_cache.h"
 #include "gateway/config/security_config.h"
 #include "gateway/core/result.h"
 #include "gateway/crypto/key_ring.h"
@@ -50,6 +51,7 @@ class Authenticator {
   std::shared_ptr<const crypto::Jwk> token_key_;
   crypto::KeyRing token_verify_keys_;                    // the public half of token_key_
   std::map<std::string, crypto::KeyRing> issuer_keys_;   // sender id → its IdP's JWKS
+  mutable VerifiedTokenCache verified_;                  // tokens checked before, until their exp
 };
 
 }  // namespace xoev::auth

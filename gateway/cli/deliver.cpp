@@ -1,6 +1,7 @@
 // `xoevgate deliver`: one outbound adapter as its own process (consumer group xoevgate.<ID>).
 #include <spdlog/spdlog.h>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/cli/command.h"
 #include "gateway/core/log_format.h"
 #include "gateway/kafka/producer.h"
@@ -45,18 +46,40 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     // loop waits while its DLQ is near the limit. Declared before the pool: outlives it.
     auto dead_letter_backlog =
         xoev::start_backlog_monitor(*c, conn, {{xoev::names::dlq_topic(d->id), xoev::names::consumer_group(d->id)}});
-    xoev::DelivererPool pool;
-    if (auto s = pool.add(conn, *c, *d, **producer, dead_letter_backlog.get()); !s) return xoev::cli::fail(s.problem());
+    // Its own hash chain: two processes never append to one. audit.file + ".<destination>".
+    std::unique_ptr<xoev::audit::AuditLog> audit_log;
+    xoev::DeliveryLoop::DecisionObserver decisions;
+    if (c->security.audit_file) {
+      auto opened = xoev::audit::AuditLog::open(xoev::deliverer_audit_file(*c->security.audit_file, d->id));
+      if (!opened) return xoev::cli::fail(opened.problem());
+      audit_log = std::move(opened).value();
+      decisions = [log = audit_log.get()](const xoev::audit::AuditEvent& e) { log->record(e); };
+      spdlog::info("deliverer '{}': audit log {}", d->id, audit_log->file().string());
+    }
+    xoev::DelivererPool pool;  // declared after the audit log: stopped before it closes
+    if (auto s = pool.add(conn, *c, *d, **producer, dead_letter_backlog.get(), decisions); !s)
+      return xoev::cli::fail(s.problem());
     std::unique_ptr<xoev::DelivererOps> ops;
     if (!listen->empty()) {
-      auto started = xoev::DelivererOps::start(*listen, pool, **producer);
+      auto started = xoev::DelivererOps::start(*listen, c->security, pool, **producer);
       if (!started) return xoev::cli::fail(started.problem());
       ops = std::move(started).value();
-      spdlog::info("deliverer '{}': /metrics, /healthz and /readyz on {} (port {})", d->id, *listen, ops->port());
+      spdlog::info("deliverer '{}': /metrics, /healthz and /readyz on {} (port {}, {})", d->id, *listen, ops->port(),
+                   ops->tls() ? "TLS" : "plain HTTP");
     }
     if (auto s = xoev::systemd_notify_ready("delivering " + d->id); !s)
       spdlog::warn("systemd notification: {}", s.problem().one_line());
-    signals.wait();
+    // SIGHUP re-reads the certificate of --listen (renewed certificates); SIGINT/SIGTERM stop.
+    while (signals.wait() == SIGHUP) {
+      auto reread = xoev::load_config(*config);
+      xoev::Status reloaded = reread ? xoev::Status(xoev::ok_status()) : xoev::Status(reread.problem());
+      if (reloaded && ops) reloaded = ops->reload_tls(reread->security);
+      if (audit_log)
+        audit_log->record({.event = "config-reloaded", .destination = d->id, .result = reloaded ? "ok" : "failed",
+                           .detail = reloaded ? "TLS certificate of --listen re-read" : reloaded.problem().detail});
+      if (reloaded) spdlog::info("deliverer '{}': reloaded the TLS certificate of --listen", d->id);
+      else spdlog::error("deliverer '{}': reload refused, the old certificate stays: {}", d->id, reloaded.problem().one_line());
+    }
     spdlog::info("deliverer '{}' shutting down", d->id);
     (void)xoev::systemd_notify_stopping();
     if (ops) ops->stop();

@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/log_format.h"
@@ -230,6 +231,10 @@ DeliveryLoop::Handled DeliveryLoop::refuse_unverified(RecordSource& source, cons
   if (!until_done(stop, "dead letter of " + origin(record),
                   [&] { return dead_letter(record, "unverified: " + why, 0, true); }))
     return Handled::stopped;
+  if (observe_decisions_)  // its claimed id is the writer's choice: only the origin is named
+    observe_decisions_({.event = "dead-lettered", .payload_sha256 = audit::sha256_hex(record.env.value),
+                        .destination = destination_.id, .result = "unverified",
+                        .detail = origin(record) + ": " + why, .payload_hashed = "record-value"});
   if (auto c = source.commit(record); !c)
     spdlog::warn("commit of {} failed ({}); it will be refused again", origin(record), c.problem().detail);
   return Handled::committed;
@@ -282,6 +287,12 @@ class DeliveryLoop::ReceiptTrail {
     so_far_.emplace_back(s, r.at);
     return r;
   }
+  // For the audit line: the SHA-256 of the plaintext once decrypted, else of the record value.
+  void hash_payload(std::string_view bytes, const char* what) {
+    payload_sha256 = audit::sha256_hex(bytes);
+    payload_hashed = what;
+  }
+  std::string payload_sha256, payload_hashed;
 
  private:
   std::string id_, destination_, route_, traceparent_, routing_version_;
@@ -300,6 +311,7 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
   using Verdict = Screened::Verdict;
   Screened s;
   s.trail = std::make_unique<ReceiptTrail>(record, destination_.id);
+  if (observe_decisions_) s.trail->hash_payload(record.env.value, "record-value");
   // Nothing about a record is known before its signature is verified, so the ledger
   // comes after it. A record whose (signed) destination is not ours is refused before
   // that: refusing needs no trust, and its failed decryption must not reach its id.
@@ -324,11 +336,13 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
     s.why = "the signed record has no xoev-message-id";
     return s;
   }
+  if (opened && observe_decisions_) s.trail->hash_payload(*opened, "plaintext");
   if (!opened) {
     s.verdict = Verdict::undecryptable;
     s.why = opened.problem().detail;
     return s;
   }
+  hash_payload(*opened, "plaintext");
   // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
   if (ledger_->contains(id)) {
     crypto::cleanse(*opened);
@@ -447,6 +461,9 @@ DeliveryLoop::Handled DeliveryLoop::deliver_together(RecordSource& source,
                       [&] { return publish_and_wait(outcomes_receipts[i]); }))
         return Handled::stopped;
     }
+    for (size_t i = 0; i < delivered; ++i)
+      audit_decision(*group[i].trail, group[i].message.message_id, ReceiptStatus::delivered, "ok", 1,
+                     std::get<Delivered>(outcomes[i]).detail);
     // One commit per partition: its last record of the group covers the ones before.
     std::map<std::pair<std::string, int32_t>, const ConsumedRecord*> last;
     for (size_t i = 0; i < delivered; ++i) last[{records[i]->env.topic, records[i]->partition}] = records[i];
@@ -467,7 +484,7 @@ DeliveryLoop::Handled DeliveryLoop::deliver_together(RecordSource& source,
 
 DeliveryLoop::Handled DeliveryLoop::finish(RecordSource& source, const ConsumedRecord& record, ReceiptTrail& trail,
                                            ReceiptStatus status, const std::string& detail, bool to_dlq, int attempts,
-                                           const std::stop_token& stop) {
+                                           const char* result, const std::stop_token& stop) {
   const std::string id = record.env.get(header::message_id);
   // Outcome durable first (dead letter where needed, then the receipt), then the
   // offset. Nothing is committed past an outcome that is not stored.
@@ -475,9 +492,19 @@ DeliveryLoop::Handled DeliveryLoop::finish(RecordSource& source, const ConsumedR
     return Handled::stopped;
   const Receipt outcome = trail.next(status, detail);  // built once: retries repeat the same receipt
   if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(outcome); })) return Handled::stopped;
+  audit_decision(trail, id, status, result, attempts, detail);
   if (auto c = source.commit(record); !c)
     spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", id, c.problem().detail);
   return Handled::committed;
+}
+
+void DeliveryLoop::audit_decision(const ReceiptTrail& trail, const std::string& id, ReceiptStatus status,
+                                  const char* result, int attempts, const std::string& detail) {
+  if (!observe_decisions_) return;
+  observe_decisions_({.event = std::string(to_string(status)), .message_id = id, .payload_sha256 = trail.payload_sha256,
+                      .destination = destination_.id, .result = result,
+                      .detail = "attempt " + std::to_string(attempts) + ": " + detail,
+                      .payload_hashed = trail.payload_hashed});
 }
 
 DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record, Screened screened,
@@ -491,12 +518,12 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     case Verdict::undecryptable:
       ++counters_.rejected;
       spdlog::error("message {} for '{}' rejected: {}", printable(id), destination_.id, screened.why);
-      return finish(source, record, trail, ReceiptStatus::rejected, screened.why, true, 0, stop);
+      return finish(source, record, trail, ReceiptStatus::rejected, screened.why, true, 0, "undecryptable", stop);
     case Verdict::duplicate:
       ++counters_.duplicates;
       spdlog::info("message {} for '{}' was delivered before; not delivering again", printable(id), destination_.id);
       return finish(source, record, trail, ReceiptStatus::delivered, "delivered before (redelivery suppressed)", false,
-                    0, stop);
+                    0, "duplicate", stop);
     case Verdict::ready:
       break;
   }
@@ -528,6 +555,7 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
           }))
         return Handled::stopped;
       if (!until_done(stop, "receipt of " + id, [&] { return publish_and_wait(handed); })) return Handled::stopped;
+      audit_decision(trail, id, ReceiptStatus::forwarded, "handed-over", attempt, ok->detail);
       if (auto c = source.commit(record); !c)
         spdlog::warn("commit of {} failed ({}); it may be handed on again, the peer answers 200", id, c.problem().detail);
       return Handled::committed;
@@ -541,12 +569,12 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
             return rec.ok();
           }))
         return Handled::stopped;
-      return finish(source, record, trail, ReceiptStatus::delivered, ok->detail, false, attempt, stop);
+      return finish(source, record, trail, ReceiptStatus::delivered, ok->detail, false, attempt, "ok", stop);
     }
     counters_.deliver_seconds.observe(deliver_time);
     if (auto* no = std::get_if<Reject>(&outcome)) {
       ++counters_.rejected;
-      return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, stop);
+      return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, "target-refused", stop);
     }
     const auto& retry = std::get<Retry>(outcome);
     // Age counts from acceptance (the record's CreateTime), not from this process's first try.
@@ -557,7 +585,8 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     if (attempt >= destination_.adapter.max_attempts || too_old) {
       ++counters_.dead_lettered;
       spdlog::error("message {} for '{}' dead-lettered after {} attempts: {}", id, destination_.id, attempt, retry.reason);
-      return finish(source, record, trail, ReceiptStatus::dead_lettered, retry.reason, true, attempt, stop);
+      return finish(source, record, trail, ReceiptStatus::dead_lettered, retry.reason, true, attempt, "retries-exhausted",
+                    stop);
     }
     ++counters_.retried;
     // Informational: the offset does not wait for it (the final outcome's receipt is awaited).

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <mutex>
@@ -46,6 +47,7 @@
 #include <string>
 
 #include "adapters/outbound/outbound_adapter.h"
+#include "gateway/audit/audit_event.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivered_ledger.h"
@@ -90,6 +92,12 @@ class DeliveryLoop {
                                                       RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr);
   DeliveryLoop(Parts parts, RecordSink& sink);
 
+  // Told each final decision about a record (delivered, rejected, dead-lettered) once its
+  // outcome is durable: the audit log's line, with the payload's SHA-256, never the
+  // payload. Optional; set before run().
+  using DecisionObserver = std::function<void(const audit::AuditEvent&)>;
+  void observe_decisions(DecisionObserver observer) { observe_decisions_ = std::move(observer); }
+
   // Handles the records of `source` until a stop is requested.
   void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }
@@ -115,8 +123,12 @@ class DeliveryLoop {
                  std::optional<DeliveryOutcome> first = std::nullopt);
   // Makes an outcome durable (dead letter where needed, then its receipt), then
   // commits the record's offset.
+  // `result` names the decision in the audit line (ok, duplicate, target-refused ...).
   Handled finish(RecordSource& source, const ConsumedRecord& record, ReceiptTrail& trail, ReceiptStatus status,
-                 const std::string& detail, bool to_dlq, int attempts, const std::stop_token& stop);
+                 const std::string& detail, bool to_dlq, int attempts, const char* result, const std::stop_token& stop);
+  // The audit line of a final decision (when observed), after its outcome is durable.
+  void audit_decision(const ReceiptTrail& trail, const std::string& id, ReceiptStatus status, const char* result,
+                      int attempts, const std::string& detail);
   // Counters, histograms and the log line of one delivered message.
   void count_delivered(const ConsumedRecord& record, const Message& m, std::chrono::nanoseconds deliver_time);
   // Sends the record to the DLQ and waits for the broker (returns false if it could not,
@@ -143,6 +155,7 @@ class DeliveryLoop {
   RecordSink& sink_;
   ReceiptPublisher receipts_;
   Counters counters_;
+  DecisionObserver observe_decisions_;
   std::mt19937_64 rng_{std::random_device{}()};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;

@@ -14,7 +14,8 @@ IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, Stat
                                ReceiptPublisher& receipts, BacklogMonitor* backlog)
     : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
 
-void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check) {
+void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check,
+                            std::string sender) {
   const auto received = std::chrono::steady_clock::now();
   const auto snap = snapshots_.get();
   Inspection inspected = snap->inspector().inspect(body);
@@ -99,6 +100,7 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.route = decision->route;
   receipt.routing_version = snap->routing_version();
   receipt.traceparent = trace;
+  receipt.sender = std::move(sender);
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;

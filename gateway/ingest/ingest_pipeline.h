@@ -38,8 +38,11 @@ class IngestPipeline {
   IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status, ReceiptPublisher& receipts,
                  BacklogMonitor* backlog);
 
-  // Calls done exactly once, on this thread or on the producer's thread.
-  void submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check = {});
+  // Calls done exactly once, on this thread or on the producer's thread. `sender`: the
+  // authenticated sender (empty when anonymous), kept in the accepted receipt so the
+  // status answers that sender after a restart too.
+  void submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check = {},
+              std::string sender = {});
 
   struct Counters {
     std::atomic<uint64_t> accepted{0}, duplicates{0}, refused{0}, broker_failures{0}, backlog_refusals{0};

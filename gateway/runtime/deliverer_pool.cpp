@@ -11,9 +11,11 @@ KafkaConnection delivery_connection(KafkaConnection connection) {
 }
 
 Status DelivererPool::add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-                          RecordSink& sink, BacklogMonitor* dead_letter_backlog) {
+                          RecordSink& sink, BacklogMonitor* dead_letter_backlog,
+                          DeliveryLoop::DecisionObserver decisions) {
   auto loop = DeliveryLoop::create(config, destination, sink, dead_letter_backlog);
   if (!loop) return loop.problem();
+  (*loop)->observe_decisions(std::move(decisions));
   DeliveryLoop* raw = loop->get();
   loops_.push_back(std::move(loop).value());
   KafkaConnection consumer_connection = connection;

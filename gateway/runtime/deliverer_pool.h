@@ -20,9 +20,11 @@ class DelivererPool {
   ~DelivererPool() { stop(); }
   // Starts consuming the destination's topic at once; `sink` (receipts, dead letters)
   // must stay usable until stop() returned.
-  // `dead_letter_backlog` (may be null) watches the destination's DLQ topic.
+  // `dead_letter_backlog` (may be null) watches the destination's DLQ topic; `decisions`
+  // (may be empty) hears each final decision, for the audit log.
   Status add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
-             RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr);
+             RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr,
+             DeliveryLoop::DecisionObserver decisions = {});
   // Stops every loop (each finishes or abandons its current record uncommitted).
   // The loops stay, for their counters. Idempotent.
   void stop();

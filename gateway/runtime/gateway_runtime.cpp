@@ -59,6 +59,11 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
                                                    rt->backlog_.get());
 
+  // Before the deliverers: in-process ones write to the gateway's audit log.
+  auto security = SecurityRuntime::start(*config);
+  if (!security) return security.problem();
+  rt->security_ = std::move(security).value();
+
   // Deliverers wait for each receipt's acknowledgement before committing, so their
   // producer must not linger to batch (the gateway's may: many requests in flight).
   bool any_in_process = false;
@@ -70,7 +75,9 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   }
   for (const auto& d : config->destinations)
     if (d.adapter.in_process)
-      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_, rt->backlog_.get()); !s)
+      if (auto s = rt->deliverers_.add(rt->kafka_.connection, *config, d, *rt->delivery_producer_, rt->backlog_.get(),
+                                       rt->security_->decision_observer());
+          !s)
         return s.problem();
 
   // Started whether or not the config has callbacks now: a reload may add them.
@@ -97,9 +104,6 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   // One worker per core for parse/validate/seal; the queue bound only caps latency
   // (bodies are already bounded by the server's memory budget).
   rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
-  auto security = SecurityRuntime::start(*config);
-  if (!security) return security.problem();
-  rt->security_ = std::move(security).value();
   opts.tls = rt->security_->tls();
   opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
@@ -250,7 +254,9 @@ Status GatewayRuntime::start_destinations(const Config& config, const std::vecto
         delivery_producer_ = std::move(dp).value();
       }
       std::lock_guard lock(deliverers_mu_);
-      if (auto s = deliverers_.add(kafka_.connection, config, *d, *delivery_producer_, backlog_.get()); !s)
+      if (auto s = deliverers_.add(kafka_.connection, config, *d, *delivery_producer_, backlog_.get(),
+                                   security_->decision_observer());
+          !s)
         return Problem(s.problem()).at(d->where);
     }
     started_destinations_.insert(d->id);

@@ -47,6 +47,7 @@ std::string Receipt::to_json() const {
   if (!route.empty()) j["route"] = route;
   if (!traceparent.empty()) j["traceparent"] = traceparent;
   if (!routing_version.empty()) j["routingVersion"] = routing_version;
+  if (!sender.empty()) j["sender"] = sender;
   if (!history.empty()) {
     auto h = nlohmann::json::array();
     for (const auto& [st, t] : history) h.push_back({{"status", std::string(to_string(st))}, {"at", t}});
@@ -69,6 +70,7 @@ Result<Receipt> Receipt::from_json(std::string_view text) {
   r.route = str("route");
   r.traceparent = str("traceparent");
   r.routing_version = str("routingVersion");
+  r.sender = str("sender");
   const auto st = parse_status(str("status"));
   if (r.message_id.empty() || !st) return Problem::make(ProblemKind::bad_request, "receipt lacks messageId or a known status");
   r.status = *st;

@@ -35,6 +35,10 @@ struct Receipt {
   // The routing table version that chose the destination ("7-3fa9c2e1"; JSON
   // "routingVersion", absent in receipts written before it existed).
   std::string routing_version;
+  // The authenticated sender (senders[].id) that submitted it, so that after a restart the
+  // gateway still answers GET /v1/messages/{id} to that sender only. Optional: empty in
+  // anonymous mode and in receipts written before it existed.
+  std::string sender;
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

@@ -60,6 +60,7 @@ void StatusStore::apply(const Receipt& r) {
   if (!r.standard.empty()) m.standard = r.standard;
   if (!r.message_type.empty()) m.message_type = r.message_type;
   if (!r.routing_version.empty()) m.routing_version = r.routing_version;
+  if (m.sender.empty()) m.sender = r.sender;  // the first word on it stays
 
   const auto entry = std::make_pair(r.status, r.at);
   if (std::find(m.history.begin(), m.history.end(), entry) != m.history.end()) return;

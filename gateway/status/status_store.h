@@ -25,6 +25,7 @@ struct MessageStatus {
   ReceiptStatus status = ReceiptStatus::accepted;
   std::string detail;
   std::string routing_version;  // of the table that routed it, when a receipt said so
+  std::string sender;  // who submitted it (Receipt::sender); not part of the JSON answers
   std::vector<std::pair<ReceiptStatus, std::string>> history;  // (status, at), ordered by time
 
   nlohmann::json to_json() const;         // GET /v1/messages/{id}

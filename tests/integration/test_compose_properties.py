@@ -2,8 +2,11 @@
 engine runs here): a valid KRaft cluster id, log dirs on the volumes, healthchecks and
 depends_on service_healthy, topics made by `xoevgate topics`, per-service key mounts
 (no deliverer sees another's private key, the gateway sees no decryption key), state
-directories owned by the service user, and the TLS override file."""
+directories owned by the service user, the TLS override file, and authentication:
+senders with credentials (never a plain secret), admins, and audit logs on volumes."""
 import base64
+import hashlib
+import hmac
 import re
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -234,6 +237,53 @@ def check_tls(check, services_tls, tls_config):
             check("certs" in (s.get("depends_on") or {}), f"TLS: {name} waits for the certificates")
 
 
+def check_authentication(check, services, config):
+    """The shipped setup is not anonymous: every sender has a credential (a client
+    certificate, an IdP's JWTs, or a client id with a PBKDF2 hash — the README's demo
+    secrets match them), there is an admin, and the gateway and every deliverer write
+    an audit log onto a named volume."""
+    senders = config.get("senders") or []
+    check(len(senders) > 0, "compose does not run anonymously: senders are configured")
+    ids = {s.get("id") for s in senders}
+    readme = (SOURCE / "README.md").read_text()
+    for s in senders:
+        has_cert = bool(s.get("client_certificate_sha256") or s.get("client_certificate_subject"))
+        has_jwt = bool(s.get("jwt"))
+        has_client = bool(s.get("client_id") and s.get("client_secret_hash"))
+        check(has_cert or has_jwt or has_client, f"sender {s.get('id')} has a credential")
+        check("client_secret" not in s, f"sender {s.get('id')}: no plain client_secret in the config")
+        if s.get("client_secret_hash"):
+            m = re.fullmatch(r"pbkdf2-sha256\$(\d+)\$([\w-]+)\$([\w-]+)", s["client_secret_hash"])
+            check(m is not None and int(m.group(1)) >= 100000, f"sender {s['id']}: a PBKDF2 hash, >= 100000 iterations")
+            demo = f"{s['client_id']}-demo-secret-change-me"
+            if m:
+                b64 = lambda t: base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
+                ok = hmac.compare_digest(hashlib.pbkdf2_hmac("sha256", demo.encode(), b64(m.group(2)), int(m.group(1))),
+                                         b64(m.group(3)))
+                check(ok and "-demo-secret-change-me" in readme,
+                      f"sender {s['id']}: the README's demo secret matches its hash")
+    admins = config.get("admins") or []
+    check(len(admins) > 0 and set(admins) <= ids, f"admins are configured senders ({admins})")
+    audit = (config.get("audit") or {}).get("file")
+    check(bool(audit), "an audit log is configured")
+    if not audit:
+        return
+    volumes = {}
+    for name, s in services.items():
+        command = s.get("command", [])
+        if is_xoevgate(s) and command and command[0] == "serve":
+            volumes[name] = resolve(s, audit)
+        elif is_xoevgate(s) and command and command[0] == "deliver":
+            volumes[name] = resolve(s, f"{audit}.{option(command, '--destination')}")  # its own chain
+    check("gateway" in volumes and len(volumes) == 1 + len(config["destinations"]),
+          f"the gateway and every deliverer write an audit log ({sorted(volumes)})")
+    for name, where in volumes.items():
+        check(where is not None and where[0] is not None and not any(
+                  ro for src, _, ro in mounts(services[name]) if src == where[0]),
+              f"{name}: its audit log is on a writable named volume ({where})")
+    check(len({w[0] for w in volumes.values() if w}) == len(volumes), "no two processes share an audit volume")
+
+
 def dry_run_topics(check, command):
     """The topics job's own command line, run with --dry-run on the shipped config."""
     with tempdir("xoev-compose-") as work:
@@ -275,6 +325,7 @@ def main():
     command = check_topics_job(check, services)
     check_keys(check, services, config)
     check_dockerfile(check, config)
+    check_authentication(check, services, config)
     if command:
         dry_run_topics(check, command)
     tls = compose_config("docker-compose.yml", "docker-compose.tls.yml")

@@ -9,11 +9,12 @@ import re
 import socket
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import yaml
 
-from harness import (SOURCE, XBETEILIGUNG, XOEVGATE, XWASSER_VALID, free_port, keygen, post_xml_patiently, request,
+from harness import (SOURCE, XBETEILIGUNG, XOEVGATE, XWASSER_VALID, free_port, keygen, request,
                      run_with_processes, wait_ready, wait_until, with_new_uuid)
 from test_compose_properties import compose_config, is_xoevgate, option
 
@@ -132,6 +133,28 @@ def run(work, procs, check):
     deliverers = {option(c, "--destination") for c in commands.values() if c[0] == "deliver"}
     check(deliverers == set(destinations), f"compose runs a deliverer per destination ({sorted(deliverers)})")
 
+    # Compose authenticates: each sender fetches a token with its demo client secret.
+    def token(client_id):
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id,
+                                       "client_secret": f"{client_id}-demo-secret-change-me"})
+        status, body, _ = request(port, "POST", "/v1/token", form,
+                                  {"Content-Type": "application/x-www-form-urlencoded"})
+        check(status == 200 and "access_token" in body, f"{client_id} gets a token with the documented demo secret")
+        return {"Authorization": f"Bearer {body.get('access_token', '') if isinstance(body, dict) else ''}"}
+
+    beteiligung, wasser, operator = token("beteiligung-portal"), token("wasser-labor"), token("operator")
+    status, body, _ = request(port, "POST", "/v1/messages", XWASSER_VALID[0].read_bytes(),
+                              {"Content-Type": "application/xml"})
+    check(status == 401, f"an anonymous submission is refused with 401 ({status})")
+
+    def post_as(headers, raw):
+        deadline = time.time() + 120
+        while True:
+            status, body, ctype = request(port, "POST", "/v1/messages", raw, {"Content-Type": "application/xml", **headers})
+            if status not in (429, 503) or time.time() > deadline:
+                return status, body, ctype
+            time.sleep(0.2)
+
     # A message to every destination: real samples, each with a fresh id.
     sent = {}
     for path in [*XBETEILIGUNG, *XWASSER_VALID]:
@@ -140,7 +163,7 @@ def run(work, procs, check):
         if not m:
             continue
         fresh, new_id = with_new_uuid(raw, m.group(1).decode())
-        status, body, _ = post_xml_patiently(port, fresh)
+        status, body, _ = post_as(beteiligung if path in XBETEILIGUNG else wasser, fresh)
         if status == 202 and body["destination"] not in sent:
             sent[body["destination"]] = (new_id, fresh)
         if set(sent) == set(destinations):
@@ -154,8 +177,9 @@ def run(work, procs, check):
         arrived = wait_until(lambda: inbox(dest, message_id).exists(), 60, f"{dest} inbox")
         check(arrived and inbox(dest, message_id).read_bytes() == raw,
               f"{dest}: the exact bytes arrive through its own deliverer process")
-        check(wait_until(lambda: request(port, "GET", f"/v1/messages/{message_id}")[1].get("status") == "delivered",
-                         30, "status delivered"), f"{dest}: GET says delivered")
+        check(wait_until(lambda: request(port, "GET", f"/v1/messages/{message_id}",
+                                         headers=operator)[1].get("status") == "delivered",
+                         30, "status delivered"), f"{dest}: GET (as the admin) says delivered")
 
 
 def main():

@@ -116,11 +116,11 @@ TEST(ConfigCheck, KafkaSettingsTheGatewayOwnsCannotBeOverridden) {
 
 TEST(ConfigCheck, UnregisteredAdapterTypeIsRefused) {
   Fixture f;
-  auto p = f.check(replaced(kValid, "type: file", "type: gateway"));
-  const auto* found = find(p, "adapter type 'gateway' is not available");
+  auto p = f.check(replaced(kValid, "type: file", "type: smtp"));
+  const auto* found = find(p, "adapter type 'smtp' is not available");
   EXPECT_EQ(line_of(found), 12);
   if (found) {
-    EXPECT_NE(found->detail.find("file, http, xta"), std::string::npos) << found->detail;
+    EXPECT_NE(found->detail.find("file, gateway, http, xta"), std::string::npos) << found->detail;
   }
 }
 
@@ -223,7 +223,7 @@ TEST(ConfigCheck, HmacSecretShorterThanTheAdapterAcceptsIsRefused) {
 
 TEST(ConfigCheck, EveryBuiltInAdapterIsRegistered) {
   const auto types = outbound_registry::types();
-  EXPECT_EQ(types, (std::vector<std::string>{"file", "http", "xta"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"file", "gateway", "http", "xta"}));
 }
 
 TEST(ConfigCheck, MissingKeyFilesAreReportedForTheRoleThatNeedsThem) {

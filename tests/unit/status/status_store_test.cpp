@@ -97,3 +97,23 @@ TEST(StatusStore, LateOlderReceiptDoesNotOverwriteTheCurrentDetail) {
   EXPECT_EQ(store.get("m1")->status, ReceiptStatus::failed);
   EXPECT_EQ(store.get("m1")->detail, "attempt 2: HTTP 503");
 }
+
+TEST(StatusStore, SubmitterComesFromTheReceiptAndTheFirstOneStays) {
+  // Serialised and read back, as the receipts tracker does after a restart.
+  Receipt accepted = receipt(ReceiptStatus::accepted, "2026-01-01T00:00:01.000Z");
+  accepted.sender = "dienst-a";
+  auto read_back = Receipt::from_json(accepted.to_json());
+  ASSERT_TRUE(read_back);
+  EXPECT_EQ(read_back->sender, "dienst-a");
+  EXPECT_EQ(nlohmann::json::parse(receipt(ReceiptStatus::accepted, "t").to_json()).count("sender"), 0u)
+      << "anonymous receipts stay as they were";
+  StatusStore store;
+  store.apply(*read_back);
+  Receipt later = receipt(ReceiptStatus::delivered, "2026-01-01T00:00:02.000Z");
+  store.apply(later);  // a deliverer's receipt names no sender
+  later.sender = "dienst-b";
+  later.at = "2026-01-01T00:00:03.000Z";
+  store.apply(later);  // nor may a later one change it
+  EXPECT_EQ(store.get("m1")->sender, "dienst-a");
+  EXPECT_EQ(store.get("m1")->to_json().count("sender"), 0u);
+}
