@@ -30,13 +30,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared/testdata/xwasser/tests/quality_report_minimal.xml"
 
 
-def spawn(binary, port, cpus=None, max_group=None):
+def spawn(binary, port, cpus=None, max_group=None, directory_entries=0):
     work = Path(tempfile.mkdtemp(prefix="xoev-load-"))
     (work / "config").mkdir()
     config = (ROOT / "config/gateway.yaml").read_text()
     if max_group is not None:  # every adapter: block of the shipped config
         config = re.sub(r"^(\s+)adapter:\n", lambda m: f"{m.group(0)}{m.group(1)}  max_group: {max_group}\n",
                         config, flags=re.M)
+    if directory_entries:  # a state-sized routing directory beside the shipped routes
+        with open(work / "config/directory.csv", "w") as f:
+            f.write("reader,destination\n")
+            for i in range(directory_entries):
+                f.write(f"psw:{i:08d},gesundheitsamt-wasser\n")
+        config += "\nrouting:\n  directory: [directory.csv]\n"
     (work / "config/gateway.yaml").write_text(config)
     (work / "schemas").symlink_to(ROOT / "schemas")
     subprocess.run([binary, "dev-keys", "--config", "config/gateway.yaml"], cwd=work, check=True, capture_output=True)
@@ -52,7 +58,7 @@ def spawn(binary, port, cpus=None, max_group=None):
         except OSError:
             pass
         time.sleep(0.1)
-    raise SystemExit("gateway did not become ready")
+    raise SystemExit(f"gateway did not become ready: {(work / 'serve.log').read_text()[-2000:]}")
 
 
 def main():
@@ -66,12 +72,14 @@ def main():
     ap.add_argument("--rate", type=float, default=0, help="messages/s for all connections together (0: as fast as possible)")
     ap.add_argument("--cpus", help="with --spawn: taskset CPU list for the gateway, e.g. 0 or 0,1")
     ap.add_argument("--max-group", type=int, help="with --spawn: adapter.max_group of every destination")
+    ap.add_argument("--directory-entries", type=int, default=0,
+                    help="with --spawn: a routing directory of this many psw: readers")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     u = urllib.parse.urlparse(args.url)
     proc = None
     if args.spawn:
-        proc, work = spawn(str(Path(args.binary).resolve()), u.port, args.cpus, args.max_group)
+        proc, work = spawn(str(Path(args.binary).resolve()), u.port, args.cpus, args.max_group, args.directory_entries)
     template = Path(args.sample).read_bytes()
     found = re.search(rb"nachrichtenUUID>([0-9a-fA-F-]{36})<", template)
     if not found:

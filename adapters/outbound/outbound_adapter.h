@@ -11,6 +11,7 @@
 
 #include "gateway/core/message.h"
 #include "gateway/core/problem.h"
+#include "gateway/core/result.h"
 #include "gateway/core/routing_header.h"
 
 namespace xoev {
@@ -41,6 +42,10 @@ class OutboundAdapter {
   // it stops after the first outcome that is not Delivered, because the messages after
   // it may share its key and must not overtake it. Adapters that can make a group
   // durable together (one sync for many files) override it; the rest go one by one.
+  // Re-reads the adapter's certificate files (SIGHUP: renewed certificates) for new
+  // connections; on failure the old ones stay. Called from another thread than
+  // deliver(). Adapters without a listener of their own have nothing to re-read.
+  virtual Status reload_tls() { return ok_status(); }
   virtual std::vector<DeliveryOutcome> deliver_group(const std::vector<const DeliveredMessage*>& messages) {
     std::vector<DeliveryOutcome> outcomes;
     for (const DeliveredMessage* m : messages) {

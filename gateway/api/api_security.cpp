@@ -1,6 +1,5 @@
 #include "gateway/api/api_security.h"
 
-#include <regex>
 
 namespace xoev {
 
@@ -40,12 +39,6 @@ std::optional<Caller> identify(ApiSecurity& security, const http::HttpRequest& r
       }
   }
   return caller;
-}
-
-std::string without_paths(const std::string& text) {
-  // An absolute path after a space, quote, '(' or '='; not a URL's "//host" (ends at ':').
-  static const std::regex path(R"((^|[\s'"(=])/(?!/)[^\s'"():]+)");
-  return std::regex_replace(text, path, "$1…");
 }
 
 }  // namespace xoev

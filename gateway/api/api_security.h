@@ -43,7 +43,5 @@ std::optional<Caller> identify(ApiSecurity& security, const http::HttpRequest& r
 
 http::HttpResponse unauthorized_response(const Problem& problem, const std::string& instance);
 
-// Server paths ("/var/lib/…") in status details become "…", for every caller.
-std::string without_paths(const std::string& text);
 
 }  // namespace xoev

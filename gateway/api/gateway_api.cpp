@@ -7,6 +7,7 @@
 #include "gateway/api/routing_table_json.h"
 #include "gateway/api/token_request.h"
 #include "gateway/auth/send_rights.h"
+#include "gateway/core/text.h"
 #include "gateway/http/refusals.h"
 
 namespace xoev {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/core/text.h"
 #include "gateway/core/trace_context.h"
 #include "gateway/crypto/hmac_signature.h"
 #include "gateway/http/http_client.h"
@@ -87,7 +88,10 @@ void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop
       const auto snap = snapshots_.get();
       for (const auto& route : snap->config().routes) {
         if (route.name != receipt->route || route.callback_url.empty()) continue;
-        if (post(route, receipt->message_id, receipt->traceparent, record.env.value, stop)) ++sent_;
+        // The sender learns the outcome, not the server's paths.
+        Receipt shown = *receipt;
+        shown.detail = without_paths(shown.detail);
+        if (post(route, receipt->message_id, receipt->traceparent, shown.to_json(), stop)) ++sent_;
         else if (stop.stop_requested()) return;  // uncommitted: the group's next member sends it
         else {
           ++failed_;

@@ -69,15 +69,17 @@ XOEVGATE_COMMAND("deliver", "run one outbound adapter for a destination", [](CLI
     }
     if (auto s = xoev::systemd_notify_ready("delivering " + d->id); !s)
       spdlog::warn("systemd notification: {}", s.problem().one_line());
-    // SIGHUP re-reads the certificate of --listen (renewed certificates); SIGINT/SIGTERM stop.
+    // SIGHUP re-reads the certificates of --listen and of the adapter's endpoint (renewed
+    // certificates); SIGINT/SIGTERM stop.
     while (signals.wait() == SIGHUP) {
       auto reread = xoev::load_config(*config);
       xoev::Status reloaded = reread ? xoev::Status(xoev::ok_status()) : xoev::Status(reread.problem());
       if (reloaded && ops) reloaded = ops->reload_tls(reread->security);
+      if (reloaded) reloaded = pool.reload_tls();  // the adapter's own endpoint (XTA mailbox)
       if (audit_log)
         audit_log->record({.event = "config-reloaded", .destination = d->id, .result = reloaded ? "ok" : "failed",
-                           .detail = reloaded ? "TLS certificate of --listen re-read" : reloaded.problem().detail});
-      if (reloaded) spdlog::info("deliverer '{}': reloaded the TLS certificate of --listen", d->id);
+                           .detail = reloaded ? "TLS certificates re-read" : reloaded.problem().detail});
+      if (reloaded) spdlog::info("deliverer '{}': reloaded the TLS certificates (--listen, adapter endpoint)", d->id);
       else spdlog::error("deliverer '{}': reload refused, the old certificate stays: {}", d->id, reloaded.problem().one_line());
     }
     spdlog::info("deliverer '{}' shutting down", d->id);

@@ -342,7 +342,6 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
     s.why = opened.problem().detail;
     return s;
   }
-  hash_payload(*opened, "plaintext");
   // Delivered before (a crash came between delivery and commit, or a verified replay): never again.
   if (ledger_->contains(id)) {
     crypto::cleanse(*opened);

@@ -98,6 +98,8 @@ class DeliveryLoop {
   using DecisionObserver = std::function<void(const audit::AuditEvent&)>;
   void observe_decisions(DecisionObserver observer) { observe_decisions_ = std::move(observer); }
 
+  // Re-reads the adapter's certificates (SIGHUP); safe while run() delivers.
+  Status reload_tls() { return adapter_->reload_tls(); }
   // Handles the records of `source` until a stop is requested.
   void run(RecordSource& source, const std::stop_token& stop);
   const Counters& counters() const { return counters_; }

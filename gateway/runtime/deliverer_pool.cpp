@@ -40,4 +40,12 @@ void DelivererPool::stop() {
   services_.clear();
 }
 
+Status DelivererPool::reload_tls() {
+  Status first = ok_status();
+  for (const auto& loop : loops_)
+    if (auto s = loop->reload_tls(); !s && first)
+      first = Problem::make(s.problem().kind, "destination '" + loop->destination_id() + "': " + s.problem().detail);
+  return first;
+}
+
 }  // namespace xoev

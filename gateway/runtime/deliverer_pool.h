@@ -25,6 +25,9 @@ class DelivererPool {
   Status add(const KafkaConnection& connection, const Config& config, const DestinationSection& destination,
              RecordSink& sink, BacklogMonitor* dead_letter_backlog = nullptr,
              DeliveryLoop::DecisionObserver decisions = {});
+  // Every adapter re-reads its certificates; the first failure is reported (the
+  // adapters that failed keep their old ones).
+  Status reload_tls();
   // Stops every loop (each finishes or abandons its current record uncommitted).
   // The loops stay, for their counters. Idempotent.
   void stop();

@@ -220,6 +220,12 @@ ReloadOutcome GatewayRuntime::reload_table() {
   std::vector<const DestinationSection*> added;
   for (const auto& d : next.destinations)
     if (!before.destination(d.id)) added.push_back(&d);
+  {
+    // Renewed certificates of in-process adapters (the XTA mailbox endpoint) first:
+    // a renewal that fails changes nothing else.
+    std::lock_guard lock(deliverers_mu_);
+    if (auto renewed = deliverers_.reload_tls(); !renewed) return refuse({renewed.problem()});
+  }
   // New destinations get their topics, back-pressure watching and (in_process) their
   // deliverer before any route can point at them: nothing is accepted that nobody would take.
   if (auto started = start_destinations(next, added); !started) return refuse({started.problem()});

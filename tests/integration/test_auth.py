@@ -288,7 +288,7 @@ audit:
         check(not list(inbox.rglob(f"*{mid}*")), f"nothing delivered for refused {mid}")
 
     send_command(work, port, pki, secrets, check)
-    reload_swaps_certificate(cfg, gateway, port, pki, check)
+    reload_swaps_certificate(cfg, gateway, port, xta_port, pki, check)
     audit_checks(work / "audit" / "audit.jsonl", work, procs, check)
 
 
@@ -319,19 +319,27 @@ def send_command(work, port, pki, secrets, check):
 
 def served_certificate_cn(port, pki):
     ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    ctx.load_cert_chain(str(pki / "client.pem"), str(pki / "client.key"))  # the XTA mailbox asks for one
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             return dict(x[0] for x in tls.getpeercert()["subject"])["commonName"]
 
 
-def reload_swaps_certificate(cfg, gateway, port, pki, check):
-    """SIGHUP: new connections get the new certificate; the reload is audited."""
+def reload_swaps_certificate(cfg, gateway, port, xta_port, pki, check):
+    """SIGHUP: new connections get the new certificate (the API's from its changed path,
+    the XTA mailbox's renewed in place); the reload is audited."""
     check(served_certificate_cn(port, pki) == "server-cert", "the first certificate is served")
+    check(served_certificate_cn(xta_port, pki) == "server-cert", "the XTA mailbox serves the first certificate")
     cfg.write_text(cfg.read_text().replace(f"{pki}/server.pem, private_key: {pki}/server.key, client_ca",
                                            f"{pki}/server2.pem, private_key: {pki}/server2.key, client_ca", 1))
+    # Renewed in place, as certificate tooling does: the XTA endpoint's files get new contents.
+    for suffix in ("pem", "key"):
+        (pki / f"server.{suffix}").write_bytes((pki / f"server2.{suffix}").read_bytes())
     gateway.send_signal(signal.SIGHUP)
     check(wait_until(lambda: served_certificate_cn(port, pki) == "server2-cert", 20, "the new certificate"),
           "after SIGHUP new connections get the new certificate")
+    check(wait_until(lambda: served_certificate_cn(xta_port, pki) == "server2-cert", 20, "the renewed XTA certificate"),
+          "after SIGHUP the XTA mailbox serves its renewed certificate")
 
 
 def xta_mailbox_binding(port, pki, check):

@@ -81,6 +81,9 @@ def main():
                 with sender.lock:
                     calls = list(sender.calls)
                 check(all(verify(h, b) for h, b in calls), f"every callback carries a valid HMAC ({len(calls)} calls)")
+                delivered_bodies = [b for _, b in calls if json.loads(b)["status"] == "delivered"]
+                check(delivered_bodies and all(str(work).encode() not in b for b in delivered_bodies),
+                      "no callback shows the server's paths (the delivered detail names no inbox path)")
                 check(all(h.get("X-Xoev-Message-Id") == json.loads(b)["messageId"] for h, b in calls),
                       "X-Xoev-Message-Id names the message")
                 tampered = calls[0][1].replace(b"delivered", b"rejected") if calls else b""

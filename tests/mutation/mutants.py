@@ -215,8 +215,8 @@ MUTANTS = [
          replacement="if (attempt > destination_.adapter.max_attempts || too_old)",
          tests=r"^Delivery|^Deliverer", description="max_attempts + 1 attempts before the dead letter"),
     dict(id="delivery-reject-not-dead-lettered", file="gateway/delivery/delivery_loop.cpp",
-         original="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, stop);",
-         replacement="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, false, attempt, stop);",
+         original="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, true, attempt, \"target-refused\", stop);",
+         replacement="return finish(source, record, trail, ReceiptStatus::rejected, no->problem.detail, false, attempt, \"target-refused\", stop);",
          tests=r"^Delivery|^Deliverer", description="a message the target rejected is not dead-lettered"),
 
     # --- extension registry, check-config and checked routing fields ---------------------
@@ -269,8 +269,8 @@ MUTANTS = [
          replacement="    if (std::shared_ptr<HttpSession> idle; false) {",
          tests=r"^ResourceLimits\.", description="idle connections lock out new clients when the server is full"),
     dict(id="reload-new-destination-not-delivered", file="gateway/runtime/gateway_runtime.cpp",
-         original="    if (!d->adapter.in_process) continue;",
-         replacement="    continue;",
+         original="    if (d->adapter.in_process) {\n      if (!delivery_producer_) {",
+         replacement="    if (false) {\n      if (!delivery_producer_) {",
          tests=r"^integration\.test_embedded_and_reload$", description="a destination added by SIGHUP gets no deliverer: accepted, never delivered"),
     # --- issue 9: authentication, rights, audit -----------------------------------------
     dict(id="jwt-any-alg", file="gateway/auth/jwt_verifier.cpp",
@@ -440,4 +440,13 @@ MUTANTS = [
          original="  if (it == entries_.end() || now >= it->second.expires) return std::nullopt;",
          replacement="  if (it == entries_.end()) return std::nullopt;",
          tests=r"^VerifiedTokenCache\.", description="a cached bearer token stays valid past its exp"),
+    # --- lead, session 5 -------------------------------------------------------------------
+    dict(id="xta-reload-keeps-old-certificate", file="adapters/outbound/xta/xta_adapter.cpp",
+         original="    tls_source_->replace(std::move(context).value());",
+         replacement="    (void)context;",
+         tests=r"integration\.test_auth", description="SIGHUP does not renew the XTA mailbox endpoint's certificate"),
+    dict(id="callback-shows-paths", file="gateway/callbacks/callback_dispatcher.cpp",
+         original="        shown.detail = without_paths(shown.detail);",
+         replacement="",
+         tests=r"integration\.test_callbacks", description="sender callbacks carry the server's inbox paths"),
 ]

@@ -2,17 +2,31 @@
 
 #include "adapters/outbound/xta/xta_mailbox.h"
 #include "adapters/outbound/xta/xta_soap_service.h"
+#include "gateway/http/tls_context_source.h"
 
 namespace xoev {
 namespace {
 
 class XtaAdapter final : public OutboundAdapter {
  public:
-  XtaAdapter(std::shared_ptr<xta::Mailbox> mailbox, std::unique_ptr<xta::XtaSoapService> service)
-      : mailbox_(std::move(mailbox)), service_(std::move(service)) {}
+  XtaAdapter(std::shared_ptr<xta::Mailbox> mailbox, std::unique_ptr<xta::XtaSoapService> service,
+             std::optional<TlsSection> tls, std::shared_ptr<http::TlsContextSource> tls_source)
+      : mailbox_(std::move(mailbox)),
+        service_(std::move(service)),
+        tls_(std::move(tls)),
+        tls_source_(std::move(tls_source)) {}
   ~XtaAdapter() override { service_->stop(); }
 
   std::string_view type() const override { return "xta"; }
+
+  // Readers connecting after this get the renewed certificate; open sessions keep theirs.
+  Status reload_tls() override {
+    if (!tls_ || !tls_source_) return ok_status();
+    auto context = http::make_server_tls_context({tls_->certificate, tls_->private_key, tls_->client_ca});
+    if (!context) return context.problem();
+    tls_source_->replace(std::move(context).value());
+    return ok_status();
+  }
 
   DeliveryOutcome deliver(const DeliveredMessage& message) override {
     auto stored = mailbox_->store(message);
@@ -29,6 +43,8 @@ class XtaAdapter final : public OutboundAdapter {
  private:
   std::shared_ptr<xta::Mailbox> mailbox_;
   std::unique_ptr<xta::XtaSoapService> service_;
+  std::optional<TlsSection> tls_;
+  std::shared_ptr<http::TlsContextSource> tls_source_;
 };
 
 }  // namespace
@@ -49,9 +65,10 @@ Result<OutboundAdapterPtr> make_xta_adapter(const XtaSettings& config) {
   }
   access.reader_sha256 = config.reader_sha256;
   access.reader_subjects = config.reader_subjects;
+  auto tls_source = access.tls;  // shared with the service: a reload replaces its context
   auto service = xta::XtaSoapService::start(shared, config.listen, std::move(access));
   if (!service) return service.problem();
-  return OutboundAdapterPtr(std::make_unique<XtaAdapter>(shared, std::move(service).value()));
+  return OutboundAdapterPtr(std::make_unique<XtaAdapter>(shared, std::move(service).value(), config.tls, tls_source));
 }
 
 }  // namespace xoev

@@ -4,6 +4,7 @@
 
 #include "gateway/api/api_security.h"
 #include "gateway/api/token_request.h"
+#include "gateway/core/text.h"
 
 namespace xoev {
 namespace {
