@@ -42,10 +42,12 @@ def spawn(binary, port, cpus=None, max_group=None, directory_entries=0):
             f.write("reader,destination\n")
             for i in range(directory_entries):
                 f.write(f"psw:{i:08d},gesundheitsamt-wasser\n")
-        config += "\nrouting:\n  directory: [directory.csv]\n"
+        config += "\nrouting:\n  directory: [directory.csv]\n  prefix_codelist: ../schemas/codelists/dvdv.praefix_51.xml\n"
     (work / "config/gateway.yaml").write_text(config)
     (work / "schemas").symlink_to(ROOT / "schemas")
-    subprocess.run([binary, "dev-keys", "--config", "config/gateway.yaml"], cwd=work, check=True, capture_output=True)
+    keys = subprocess.run([binary, "dev-keys", "--config", "config/gateway.yaml"], cwd=work, capture_output=True, text=True)
+    if keys.returncode != 0:
+        raise SystemExit(f"dev-keys failed: {keys.stderr[-2000:]}")
     pin = ["taskset", "-c", cpus] if cpus else []
     proc = subprocess.Popen(pin + [binary, "serve", "--config", "config/gateway.yaml", "--listen", f"127.0.0.1:{port}"],
                             cwd=work, stdout=subprocess.DEVNULL, stderr=open(work / "serve.log", "wb"))
