@@ -38,6 +38,13 @@ class OutboundAdapter {
   virtual std::string_view type() const = 0;
   // Must be idempotent per message_id: the loop may call it again after a crash.
   virtual DeliveryOutcome deliver(const DeliveredMessage& message) = 0;
+  // True when deliver_group() makes a group durable together AND a repeat of any of
+  // its messages is invisible to the target (the file adapter: a file already there is
+  // not written again). The loop then records the group in its ledger afterwards, so a
+  // kill -9 may repeat the whole group. Other adapters get one message at a time, each
+  // in the ledger before the next is delivered: a kill -9 repeats at most one (covered
+  // by the HTTP adapter's Idempotency-Key).
+  virtual bool delivers_groups() const { return false; }
   // Delivers `messages` in order and returns one outcome for each of a prefix of them:
   // it stops after the first outcome that is not Delivered, because the messages after
   // it may share its key and must not overtake it. Adapters that can make a group

@@ -371,6 +371,7 @@ std::vector<DeliveryLoop::Screened> DeliveryLoop::screen_all(const std::vector<C
 DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std::vector<ConsumedRecord>& records,
                                                  const std::stop_token& stop) {
   std::vector<Screened> screened = screen_all(records);
+  const bool grouped = adapter_->delivers_groups() && !hand_over_;
   size_t next = 0;
   while (next < records.size()) {
     // The longest run of ready records with distinct ids goes to the adapter together.
@@ -378,8 +379,9 @@ DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std
     std::vector<Screened> group;
     std::unordered_set<std::string> ids;
     bool seen_in_run = false;
-    // A hand-over adapter (another gateway) takes one message at a time: each is followed up.
-    for (; !hand_over_ && next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
+    // Only an adapter whose repeats are invisible takes groups (OutboundAdapter::
+    // delivers_groups); a hand-over adapter (another gateway) is never one.
+    for (; grouped && next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
       if (!ids.insert(screened[next].message.message_id).second) {
         seen_in_run = true;  // a repeat: after the run it is in the ledger, a duplicate
         break;

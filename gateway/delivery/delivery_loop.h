@@ -7,13 +7,15 @@
 // messages with the same key are never reordered and memory stays bounded however
 // slow the target is.
 //
-// Group commit: what the consumer has already fetched (up to adapter.max_group records or
+// Group commit (adapters whose repeats are invisible, OutboundAdapter::delivers_groups:
+// the file adapter): what the consumer has already fetched (up to adapter.max_group records or
 // kMaxGroupBytes) is verified and decrypted in parallel, handed to the adapter as one
 // group (the file adapter syncs a group once), recorded in the ledger with one
 // fdatasync, its receipts produced together and awaited once, and its offsets
 // committed once per partition. A record that is not simply delivered (a retry, a
 // refusal, a duplicate) ends the group: the group is finished first, then that
-// record is handled alone, in order. Under light load a group is one record.
+// record is handled alone, in order. Under light load a group is one record. Other
+// adapters get one record at a time (screened in parallel all the same).
 //
 // A record's offset is committed only after its outcome is durable: the delivered
 // file/HTTP call happened and its id is in the ledger, or the dead letter was

@@ -449,4 +449,8 @@ MUTANTS = [
          original="        shown.detail = without_paths(shown.detail);",
          replacement="",
          tests=r"integration\.test_callbacks", description="sender callbacks carry the server's inbox paths"),
+    dict(id="group-for-every-adapter", file="gateway/delivery/delivery_loop.cpp",
+         original="  const bool grouped = adapter_->delivers_groups() && !hand_over_;",
+         replacement="  const bool grouped = !hand_over_;",
+         tests=r"^DeliveryLoop\.|integration\.test_faults", description="an HTTP target gets groups: a kill -9 of the deliverer repeats a whole group at the target"),
 ]

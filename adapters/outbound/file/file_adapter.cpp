@@ -44,6 +44,7 @@ class FileAdapter final : public OutboundAdapter {
  public:
   explicit FileAdapter(const FileSettings& c) : dir_(c.directory), pattern_(c.file_name) {}
   std::string_view type() const override { return "file"; }
+  bool delivers_groups() const override { return true; }  // a file already there is not written again
 
   DeliveryOutcome deliver(const DeliveredMessage& m) override { return std::move(deliver_group({&m}).front()); }
 

@@ -145,6 +145,8 @@ class FakeAdapter : public OutboundAdapter {
   FakeAdapter(Events& events, std::function<DeliveryOutcome(const Message&)> script)
       : events_(events), script_(std::move(script)) {}
   std::string_view type() const override { return "fake"; }
+  bool groups = true;  // as the file adapter: repeats invisible, groups allowed
+  bool delivers_groups() const override { return groups; }
   std::vector<DeliveryOutcome> deliver_group(const std::vector<const Message*>& messages) override {
     events_.add("group of " + std::to_string(messages.size()));
     return OutboundAdapter::deliver_group(messages);
@@ -394,6 +396,19 @@ TEST(DeliveryLoop, ARetryInsideAGroupFinishesTheOnesBeforeAndHoldsTheOnesAfter) 
   EXPECT_EQ(h.events.count("deliver m4"), 1u);
   EXPECT_EQ(h.events.count("deliver m5"), 1u);
   EXPECT_EQ(h.events.count("receipt failed m3"), 1u);
+}
+
+// An adapter whose repeats the target would see (HTTP) gets one message at a time, each
+// in the ledger and committed before the next is delivered: a kill -9 repeats one.
+TEST(DeliveryLoop, AnAdapterWithoutGroupsGetsOneMessageAtATimeEachInTheLedgerFirst) {
+  Harness h(delivered);
+  h.adapter->groups = false;
+  for (int i = 1; i <= 3; ++i) h.source.push(sealed_record("m" + std::to_string(i), i - 1));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m3 (in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count_starting_with("group of"), 0u) << testing::PrintToString(h.events.all());
+  EXPECT_LT(h.events.index_of("commit m1 (in ledger)"), h.events.index_of("deliver m2"));
+  EXPECT_LT(h.events.index_of("commit m2 (in ledger)"), h.events.index_of("deliver m3"));
 }
 
 // The same message twice in one fetch (a replay beside the original): delivered once.
