@@ -371,27 +371,32 @@ std::vector<DeliveryLoop::Screened> DeliveryLoop::screen_all(const std::vector<C
 DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std::vector<ConsumedRecord>& records,
                                                  const std::stop_token& stop) {
   std::vector<Screened> screened = screen_all(records);
+  // Only an adapter whose repeats are invisible takes groups (OutboundAdapter::
+  // delivers_groups); a hand-over adapter (another gateway) is never one.
   const bool grouped = adapter_->delivers_groups() && !hand_over_;
+  // Ids this batch already gave the adapter. Screening ran before any of them was
+  // delivered, so a record whose twin went first is screened again: the ledger decides.
+  std::unordered_set<std::string> handed;
+  auto fresh = [&](size_t i) -> Screened {
+    Screened& s = screened[i];
+    if (s.verdict == Screened::Verdict::ready && handed.count(s.message.message_id)) return screen(records[i]);
+    return std::move(s);
+  };
   size_t next = 0;
   while (next < records.size()) {
-    // The longest run of ready records with distinct ids goes to the adapter together.
+    // The longest run of ready records with ids not yet handed goes to the adapter together.
     std::vector<const ConsumedRecord*> run;
     std::vector<Screened> group;
-    std::unordered_set<std::string> ids;
-    bool seen_in_run = false;
-    // Only an adapter whose repeats are invisible takes groups (OutboundAdapter::
-    // delivers_groups); a hand-over adapter (another gateway) is never one.
-    for (; grouped && next < records.size() && screened[next].verdict == Screened::Verdict::ready; ++next) {
-      if (!ids.insert(screened[next].message.message_id).second) {
-        seen_in_run = true;  // a repeat: after the run it is in the ledger, a duplicate
-        break;
-      }
+    for (; grouped && next < records.size(); ++next) {
+      Screened& s = screened[next];
+      if (s.verdict != Screened::Verdict::ready || !handed.insert(s.message.message_id).second) break;
       run.push_back(&records[next]);
-      group.push_back(std::move(screened[next]));
+      group.push_back(std::move(s));
     }
     if (!group.empty() && deliver_together(source, run, group, stop) == Handled::stopped) return Handled::stopped;
     if (next == records.size()) break;
-    Screened alone = seen_in_run ? screen(records[next]) : std::move(screened[next]);
+    Screened alone = fresh(next);
+    if (alone.verdict == Screened::Verdict::ready) handed.insert(alone.message.message_id);
     if (handle(source, records[next], std::move(alone), stop) == Handled::stopped) return Handled::stopped;
     ++next;
   }

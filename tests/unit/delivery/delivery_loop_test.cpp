@@ -424,6 +424,20 @@ TEST(DeliveryLoop, TheSameIdTwiceInOneGroupIsDeliveredOnce) {
   EXPECT_EQ(h.events.count("deliver m2"), 1u);
 }
 
+// The same without groups (an HTTP target): the twin is screened again once the first
+// was delivered, and the ledger suppresses it.
+TEST(DeliveryLoop, TheSameIdTwiceInOneFetchIsDeliveredOnceAlsoOneAtATime) {
+  Harness h(delivered);
+  h.adapter->groups = false;
+  h.source.push(sealed_record("m1", 0));
+  h.source.push(sealed_record("m1", 1));
+  h.source.push(sealed_record("m2", 2));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m2 (in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m1"), 1u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("receipt delivered m1"), 2u) << "the repeat is answered from the ledger";
+}
+
 TEST(DeliveryLoop, ARejectIsDeadLetteredAndReceiptedBeforeTheCommit) {
   Harness h([](const Message&) -> DeliveryOutcome { return Reject{Problem::make(ProblemKind::bad_request, "no")}; });
   int refusals = 0;
