@@ -413,7 +413,7 @@ MUTANTS = [
          description="a gateway destination sends messages to another state over plain http"),
     # --- issue 9, helper H: deliverers' audit lines, status privacy, deliver --listen TLS, compose
     dict(id="audit-delivery-hash-of-record", file="gateway/delivery/delivery_loop.cpp",
-         original='  hash_payload(*opened, "plaintext");',
+         original='  if (opened && observe_decisions_) s.trail->hash_payload(*opened, "plaintext");',
          replacement='',
          tests=r"integration\.test_audit_delivery", description="a delivered message's audit hash is of the ciphertext"),
     dict(id="audit-delivery-no-line", file="gateway/runtime/deliverer_pool.cpp",
