@@ -94,7 +94,10 @@ Status check_signature(const Envelope& env, const KeyRing& trusted_gateways) {
 
 }  // namespace
 
-Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key) {
+namespace envelope_parts {
+
+Status seal_with(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key,
+                 std::string_view extra_xoev_members) {
   const Jwk* recipient = recipient_public_keys.first();
   if (recipient == nullptr) return crypto_problem("seal: the destination has no encryption key");
   // {"cty":"application/xml","xoev":{"id":…,…}}: written as text, this runs per message.
@@ -106,6 +109,7 @@ Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gate
     if (v == nullptr) return Problem::make(ProblemKind::internal, "seal: header " + std::string(name) + " is missing");
     header.string(claim, *v);
   }
+  if (!extra_xoev_members.empty()) header.members(extra_xoev_members);
   header.close().close();
   if (!header.valid()) return crypto_problem("seal: a routing header is not valid UTF-8");
   auto jwe = jwe_encrypt_members(env.value, *recipient, members_of(extra));
@@ -126,7 +130,7 @@ Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gate
   return ok_status();
 }
 
-Result<std::string> open(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys) {
+Result<JweContents> open_verified(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys) {
   if (auto s = check_signature(env, trusted_gateways); !s) return std::move(s).problem();
   auto jwe = jwe_decrypt(env.value, decryption_keys);
   if (!jwe) return std::move(jwe).problem();
@@ -148,6 +152,23 @@ Result<std::string> open(const Envelope& env, const KeyRing& trusted_gateways, c
       cleanse(jwe->plaintext);
       return crypto_problem("protected header xoev." + std::string(claim) + " does not match header " + std::string(name));
     }
+  }
+  return std::move(jwe).value();
+}
+
+}  // namespace envelope_parts
+
+Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key) {
+  return envelope_parts::seal_with(env, recipient_public_keys, gateway_signing_key, {});
+}
+
+Result<std::string> open(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys) {
+  auto jwe = envelope_parts::open_verified(env, trusted_gateways, decryption_keys);
+  if (!jwe) return std::move(jwe).problem();
+  const auto& xoev = jwe->protected_header.at("xoev");  // an object: open_verified checked its claims
+  if (xoev.contains("chunk")) {
+    cleanse(jwe->plaintext);
+    return crypto_problem("protected header xoev.chunk: a chunk record is not a whole message");
   }
   return std::move(jwe->plaintext);
 }

@@ -18,11 +18,14 @@
 //
 // open(): verifies the signature first (nothing unauthenticated is decrypted), then
 // decrypts by kid, then checks the protected "xoev" claims against the headers.
+// A chunk record (protected xoev with a "chunk" member, see chunk_seal.h) is refused:
+// one chunk must never pass as a whole message.
 #pragma once
 
 #include <string>
 
 #include "gateway/core/result.h"
+#include "gateway/crypto/jwe.h"
 #include "gateway/crypto/jwk.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/kafka/envelope.h"
@@ -37,5 +40,17 @@ Status seal(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gate
 // "unsigned: …", "JWS: unknown signing key kid=…", "JWS: signature does not match …",
 // "signature does not cover this record: …", "JWE: …", "protected header …".
 Result<std::string> open(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys);
+
+// The two halves both record kinds share (single records here, chunk records in
+// chunk_seal.cpp), so the format lives in one place.
+namespace envelope_parts {
+// seal() with `extra_xoev_members` (JSON members text such as "chunk":{…}, empty for
+// none) spliced into the protected "xoev" object after the five routing claims.
+Status seal_with(Envelope& env, const KeyRing& recipient_public_keys, const Jwk& gateway_signing_key,
+                 std::string_view extra_xoev_members);
+// open() up to and including the check of cty and the five routing claims; whatever
+// else "xoev" holds is the caller's to judge.
+Result<JweContents> open_verified(const Envelope& env, const KeyRing& trusted_gateways, const KeyRing& decryption_keys);
+}  // namespace envelope_parts
 
 }  // namespace xoev::crypto
