@@ -140,6 +140,10 @@ Status ChunkAssembler::load() {
   }
   if (ec) return io_problem("read directory", dir_, ec.value());
   for (const auto& seq : logs) {
+    if (released_.count(seq)) {  // release() was cut short after its tombstone
+      remove_files(seq);
+      continue;
+    }
     if (auto why = load_sequence(seq)) {
       load_notes_.push_back("sequence " + seq + " discarded: " + *why);
       sequences_.erase(seq);
@@ -147,7 +151,7 @@ Status ChunkAssembler::load() {
     }
   }
   for (const auto& seq : parts) {
-    if (sequences_.count(seq)) continue;
+    if (sequences_.count(seq) || !fs::exists(part_path(seq), ec)) continue;
     // A part without its log: the crash came before the first progress record.
     fs::remove(part_path(seq), ec);
     load_notes_.push_back("sequence " + seq + ": data without progress removed");
@@ -266,6 +270,9 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::add(const crypto
   // seq becomes a file name: only a message-id token (open_chunk checked it too).
   if (!crypto::is_sequence_id(c.seq))
     return Problem::make(ProblemKind::crypto, "bad seq: not a message-id token");
+  // The final message id goes into the progress log as one field.
+  if (c.last && c.abort.empty() && !crypto::is_sequence_id(c.message_id))
+    return Problem::make(ProblemKind::crypto, "bad messageId: not a message-id token");
   if (released_.count(c.seq)) return std::optional<Complete>{};  // delivered already: a late re-read
   auto it = sequences_.find(c.seq);
   if (!c.abort.empty()) {
@@ -287,6 +294,10 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::add(const crypto
                                                   " without its beginning");
   Sequence& s = it->second;
   if (c.index < s.chunks) return std::optional<Complete>{};  // at-least-once re-read: held already
+  // Past the end of a verified message (a producer bug): refused, the message stays.
+  if (s.complete)
+    return Problem::make(ProblemKind::crypto, "beyond the last chunk: chunk " + std::to_string(c.index) +
+                                                  " of the complete sequence " + c.seq);
   if (c.index > s.chunks)
     return refuse(c.seq, ProblemKind::crypto,
                   "gap: chunk " + std::to_string(c.index) + " arrived, " + std::to_string(s.chunks) + " expected");

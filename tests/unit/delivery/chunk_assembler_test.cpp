@@ -287,6 +287,12 @@ TEST_F(ChunkAssemblerTest, ReopenAfterCompleteOffersItForDeliveryAndAfterRelease
   auto again = a->add(chunks_.back(), kMeta);  // re-read of the last chunk
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->has_value());
+  auto beyond = chunks_[5];  // a chunk past the verified end
+  beyond.claims.index = 11;
+  auto refused = a->add(beyond, kMeta);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.problem().detail.rfind("beyond the last chunk", 0), 0u) << refused.problem().detail;
+  EXPECT_EQ(test::read_file(done[0].file), whole_);  // the verified message stays
   ASSERT_TRUE(a->release(kSeq));
   a.reset();
   a = open_assembler();
@@ -300,6 +306,19 @@ TEST_F(ChunkAssemblerTest, ReopenAfterCompleteOffersItForDeliveryAndAfterRelease
   // The tombstone goes after the timeout; then the seq is unknown again.
   EXPECT_TRUE(a->expire(std::chrono::system_clock::now() + 901s).empty());
   EXPECT_FALSE(fs::exists(dir() / (kSeq + ".done")));
+}
+
+TEST_F(ChunkAssemblerTest, AReleaseCutShortAfterItsTombstoneFinishesOnLoad) {
+  {
+    auto a = open_assembler();
+    ASSERT_TRUE(add_range(*a, chunks_, 0, chunks_.size()));
+  }
+  test::write_file(dir() / (kSeq + ".done"), "");  // kill -9 inside release()
+  auto a = open_assembler();
+  EXPECT_EQ(a->open_sequences(), 0u);
+  EXPECT_TRUE(a->completed().empty());
+  EXPECT_FALSE(fs::exists(dir() / (kSeq + ".part")));
+  EXPECT_FALSE(fs::exists(dir() / (kSeq + ".log")));
 }
 
 TEST_F(ChunkAssemblerTest, CorruptProgressDiscardsTheSequenceNotTheRun) {
