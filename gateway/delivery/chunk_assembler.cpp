@@ -125,7 +125,9 @@ fs::path ChunkAssembler::done_path(const std::string& seq) const { return dir_ /
 Status ChunkAssembler::load() {
   std::error_code ec;
   std::vector<std::string> logs, parts;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+  // increment(ec), not a range-for: that would throw on a read error.
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
     auto seq_of = [&](std::string_view suffix) -> std::optional<std::string> {
       if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
