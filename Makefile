@@ -83,6 +83,8 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 	@/usr/bin/python3 bench/loadgen.py --spawn --binary $(XOEVGATE) --messages 5000 --concurrency 16
 	@/usr/bin/python3 bench/report.py --binary $(XOEVGATE)
+	@/usr/bin/python3 bench/large.py --binary $(XOEVGATE) --size-mb 500
+	@/usr/bin/python3 bench/large.py --binary $(XOEVGATE) --size-mb 1024
 
 # The binary, schemas, example configs and systemd units under PREFIX (default
 # /usr/local); DESTDIR=/tmp/stage make install stages them for a package.

@@ -45,6 +45,11 @@ class OutboundAdapter {
   // in the ledger before the next is delivered: a kill -9 repeats at most one (covered
   // by the HTTP adapter's Idempotency-Key).
   virtual bool delivers_groups() const { return false; }
+  // True when deliver() reads a large message from DeliveredMessage::body_file itself
+  // (constant memory). For other adapters the loop reads the file into body, up to
+  // kMaxInMemoryDeliveryBytes; larger messages are refused for them.
+  virtual bool streams_files() const { return false; }
+  static constexpr uint64_t kMaxInMemoryDeliveryBytes = 64u << 20;
   // Delivers `messages` in order and returns one outcome for each of a prefix of them:
   // it stops after the first outcome that is not Delivered, because the messages after
   // it may share its key and must not overtake it. Adapters that can make a group

@@ -20,6 +20,70 @@ bool is_xml_media_type(std::string_view ct) {
   return t.rfind("application/", 0) == 0 && t.size() > 16 && t.compare(t.size() - 4, 4, "+xml") == 0;
 }
 
+namespace {
+
+// The answer to POST /v1/messages (buffered or streamed) and its audit line.
+void answer_submission(GatewayApiDeps& d, const http::Responder& respond, audit::AuditEvent& facts,
+                       Result<Acceptance> r) {
+  if (!r) {
+    facts.event = "refused";
+    facts.status = r.problem().http_status();
+    facts.result = r.problem().slug();
+    facts.detail = r.problem().detail;
+    d.security->record(facts);
+    auto resp = http::HttpResponse::problem(r.problem(), "/v1/messages");
+    if (r.problem().http_status() == 503) resp.headers.emplace_back("Retry-After", "5");
+    return respond(std::move(resp));
+  }
+  const std::string id = r->body.value("messageId", std::string{});
+  d.security->submitters.remember(id, facts.sender);
+  facts.event = "accepted";
+  facts.message_id = id;
+  facts.destination = r->body.value("destination", std::string{});
+  facts.status = r->http_status;
+  facts.result = r->http_status == 200 ? "resent" : "ok";
+  d.security->record(facts);
+  auto resp = http::HttpResponse::json(r->http_status, r->body);
+  resp.headers.emplace_back("Location", "/v1/messages/" + id);
+  respond(std::move(resp));
+}
+
+// The rights check of a submission, once its head is known; fills the audit facts' id.
+HeaderCheck rights_check(std::shared_ptr<audit::AuditEvent> facts, Caller caller) {
+  return [facts = std::move(facts), caller = std::move(caller)](const RoutingHeader& h) -> Status {
+    facts->message_id = h.message_id;
+    if (const auto* sender = caller.sender()) return auth::check_may_send(*sender, h);
+    if (!caller.anonymous())
+      return Problem::make(ProblemKind::forbidden, "sender '" + caller.identity.sender + "' is no longer configured");
+    return ok_status();
+  };
+}
+
+// A large body, fed to a StreamedSubmission piece by piece (README "Large messages").
+class SubmissionStream final : public http::BodyStream {
+ public:
+  SubmissionStream(std::shared_ptr<GatewayApiDeps> d, std::shared_ptr<StreamedSubmission> submission,
+                   std::shared_ptr<audit::AuditEvent> facts)
+      : d_(std::move(d)), submission_(std::move(submission)), facts_(std::move(facts)) {}
+  void on_piece(std::string_view bytes, std::function<void()> more) override {
+    submission_->piece(bytes, std::move(more));
+  }
+  void on_end(http::Responder respond) override {
+    submission_->end([d = d_, facts = facts_, sub = submission_, respond](Result<Acceptance> r) {
+      facts->payload_sha256 = sub->payload_sha256_hex();
+      answer_submission(*d, respond, *facts, std::move(r));
+    });
+  }
+  void on_abort(std::string_view why) override { submission_->abort(std::string(why)); }
+
+ private:
+  std::shared_ptr<GatewayApiDeps> d_;
+  std::shared_ptr<StreamedSubmission> submission_;
+  std::shared_ptr<audit::AuditEvent> facts_;
+};
+
+}  // namespace
+
 http::PathRouter make_gateway_api(GatewayApiDeps deps) {
   auto d = std::make_shared<GatewayApiDeps>(std::move(deps));
   http::PathRouter router;
@@ -47,34 +111,9 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
       facts->sender = caller.identity.sender;
       facts->payload_sha256 = audit::sha256_hex(*body);
       facts->remote_address = remote;
-      HeaderCheck check = [facts, caller](const RoutingHeader& h) -> Status {
-        facts->message_id = h.message_id;
-        if (const auto* sender = caller.sender()) return auth::check_may_send(*sender, h);
-        if (!caller.anonymous()) return Problem::make(ProblemKind::forbidden, "sender '" + caller.identity.sender + "' is no longer configured");
-        return ok_status();
-      };
+      HeaderCheck check = rights_check(facts, caller);
       d->pipeline.submit(std::move(*body), std::move(traceparent), [d, respond, facts](Result<Acceptance> r) {
-        if (!r) {
-          facts->event = "refused";
-          facts->status = r.problem().http_status();
-          facts->result = r.problem().slug();
-          facts->detail = r.problem().detail;
-          d->security->record(*facts);
-          auto resp = http::HttpResponse::problem(r.problem(), "/v1/messages");
-          if (r.problem().http_status() == 503) resp.headers.emplace_back("Retry-After", "5");
-          return respond(std::move(resp));
-        }
-        const std::string id = r->body.value("messageId", std::string{});
-        d->security->submitters.remember(id, facts->sender);
-        facts->event = "accepted";
-        facts->message_id = id;
-        facts->destination = r->body.value("destination", std::string{});
-        facts->status = r->http_status;
-        facts->result = r->http_status == 200 ? "resent" : "ok";
-        d->security->record(*facts);
-        auto resp = http::HttpResponse::json(r->http_status, r->body);
-        resp.headers.emplace_back("Location", "/v1/messages/" + id);
-        respond(std::move(resp));
+        answer_submission(*d, respond, *facts, std::move(r));
       }, check, caller.anonymous() ? std::string() : caller.identity.sender);
     };
     if (!d->accept_workers.try_post(std::move(job)))
@@ -82,6 +121,38 @@ http::PathRouter make_gateway_api(GatewayApiDeps deps) {
                                     " places for submissions being checked are taken; retry later",
                                 std::chrono::seconds(1)));
   });
+
+  // Bodies above one chunk are streamed: validated, sealed and produced while they arrive.
+  if (d->stream_workers)
+    router.add_streaming(
+        "POST", "/v1/messages",
+        [d](const http::HttpRequest& req, http::Responder& respond) -> std::unique_ptr<http::BodyStream> {
+          if (req.path != "/v1/messages") {
+            respond(http::HttpResponse::problem(Problem::make(ProblemKind::not_found, "no such resource"), req.path));
+            return nullptr;
+          }
+          auto caller = identify(*d->security, req, respond, /*rate_limited=*/true);
+          if (!caller) return nullptr;
+          const std::string ct = req.header("content-type");
+          if (!is_xml_media_type(ct)) {
+            d->security->record({"refused", caller->identity.sender, "", "", "", 415, "unsupported-media-type",
+                                 "Content-Type '" + ct.substr(0, 100) + "'", req.remote_address});
+            respond(http::HttpResponse::problem(
+                Problem::make(ProblemKind::unsupported_media_type,
+                              "send the XML document as Content-Type: application/xml (got '" + ct + "')"),
+                req.path));
+            return nullptr;
+          }
+          auto facts = std::make_shared<audit::AuditEvent>();
+          facts->sender = caller->identity.sender;
+          facts->remote_address = req.remote_address;
+          const std::string sender = caller->anonymous() ? std::string() : caller->identity.sender;
+          auto submission = StreamedSubmission::start(d->pipeline, *d->stream_workers, d->backlog_waiter,
+                                                      d->stream_options, req.header("traceparent"),
+                                                      rights_check(facts, std::move(*caller)), sender);
+          return std::make_unique<SubmissionStream>(d, std::move(submission), std::move(facts));
+        },
+        d->stream_options.chunk_bytes);
 
   router.add("POST", "/v1/token", [d](http::HttpRequest&& req, http::Responder respond) {
     if (req.path != "/v1/token")

@@ -14,6 +14,7 @@
 #include "gateway/dlq/dead_letter_query.h"
 #include "gateway/http/path_router.h"
 #include "gateway/ingest/ingest_pipeline.h"
+#include "gateway/ingest/streamed_submission.h"
 #include "gateway/status/status_store.h"
 
 namespace xoev {
@@ -42,6 +43,12 @@ struct GatewayApiDeps {
   std::function<ReloadOutcome()> reload{};
   // GET /admin/routes: the live table. Empty: 404.
   std::function<std::shared_ptr<const GatewaySnapshot>()> live_table{};
+  // Large messages (README "Large messages"): bodies above stream_options.chunk_bytes
+  // are streamed through a StreamedSubmission on these workers. Null: not streamed
+  // (then the server's max_body_bytes is the limit).
+  std::shared_ptr<WorkerPool> stream_workers{};
+  BacklogWaiter* backlog_waiter = nullptr;  // null: no backlog limit applies
+  StreamedSubmission::Options stream_options{};
 };
 
 http::PathRouter make_gateway_api(GatewayApiDeps deps);

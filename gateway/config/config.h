@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 struct GatewaySection {
   std::string listen = "127.0.0.1:8080";
   Location listen_where;
-  size_t max_message_bytes = 16u << 20;
+  // The largest submission; bodies above kafka.chunk_bytes are streamed as chunk records.
+  size_t max_message_bytes = size_t{2} << 30;
   int threads = 2;                                  // HTTP I/O threads
   std::chrono::milliseconds ack_timeout{10000};     // broker acknowledgement deadline → 503
   fs::path state_directory;                         // deliverers' ledgers; default <config dir>/state
@@ -40,6 +41,9 @@ struct KafkaSection {
   // clusters means "3 MiB once the cluster is identified as a mock cluster (dev-kafka),
   // none for a real one" (gateway/runtime/kafka_runtime.h).
   size_t backlog_bytes_per_partition = 0;
+  // A message larger than this is produced as chunk records of this many plaintext bytes
+  // (README "Large messages"); smaller ones stay one record.
+  size_t chunk_bytes = 256u << 10;
   bool embedded() const { return bootstrap == "embedded"; }
 };
 
@@ -70,6 +74,8 @@ struct AdapterSection {
   int max_attempts = 8;
   // Records the deliverer hands to the adapter at once (group commit); 1 = one at a time.
   int max_group = 64;
+  // A chunked message without progress for this long is discarded (receipt: failed).
+  std::chrono::milliseconds chunk_timeout{std::chrono::minutes(15)};
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // older undelivered messages go to the DLQ

@@ -71,7 +71,7 @@ void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   g.listen = r.str(n, "listen", g.listen);
   g.listen_where = n["listen"] ? r.where(n["listen"]) : r.where(n);
   if (!is_listen_address(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
-  g.max_message_bytes = static_cast<size_t>(r.integer(n, "max_message_bytes", static_cast<long long>(g.max_message_bytes), 1024, 1LL << 30));
+  g.max_message_bytes = static_cast<size_t>(r.integer(n, "max_message_bytes", static_cast<long long>(g.max_message_bytes), 1024, 1LL << 36));
   g.threads = static_cast<int>(r.integer(n, "threads", g.threads, 1, 64));
   g.ack_timeout = r.millis(n, "ack_timeout", g.ack_timeout);
   if (g.ack_timeout.count() < 100) r.error(n["ack_timeout"], "ack_timeout must be at least 100ms");
@@ -103,7 +103,7 @@ bool check_kafka_property(YamlReader& r, const YAML::Node& at, const std::string
 void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (!n) return;
   if (!r.is_map(n, "kafka")) return;
-  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition"}, "kafka");
+  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition", "chunk_bytes"}, "kafka");
   k.bootstrap = r.str(n, "bootstrap", k.bootstrap);
   if (k.bootstrap.empty()) r.error(n["bootstrap"], "bootstrap must be 'embedded' or a list host:port,host:port");
   if (const auto props = n["properties"]; props && !props.IsNull()) {
@@ -133,6 +133,18 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   k.backlog_bytes_per_partition = static_cast<size_t>(r.integer(
       n, "backlog_bytes_per_partition", k.embedded() ? 3 << 20 : 0, k.embedded() ? 64 << 10 : 0, 4 << 20));
   if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
+  k.chunk_bytes = static_cast<size_t>(r.integer(n, "chunk_bytes", static_cast<long long>(k.chunk_bytes), 16 << 10, 4 << 20));
+  // A chunk must fit one record once sealed (base64url: 4/3) and, on a cluster that drops
+  // records, leave room for several in the backlog budget.
+  Config probe;
+  probe.kafka.properties = k.properties;
+  if (n["chunk_bytes"] && k.chunk_bytes > probe.record_capacity_bytes())
+    r.error(n["chunk_bytes"], "chunk_bytes " + std::to_string(k.chunk_bytes) + " does not fit one Kafka record of " +
+                                  "message.max.bytes once sealed (at most " +
+                                  std::to_string(probe.record_capacity_bytes()) + ")");
+  if (n["chunk_bytes"] && k.backlog_bytes_per_partition > 0 && k.chunk_bytes / 3 * 4 * 2 > k.backlog_bytes_per_partition)
+    r.error(n["chunk_bytes"], "chunk_bytes " + std::to_string(k.chunk_bytes) + " is too large for backlog_bytes_per_partition " +
+                                  std::to_string(k.backlog_bytes_per_partition) + ": two sealed chunks must fit");
 }
 
 void read_log(YamlReader& r, const YAML::Node& n, LogSection& l) {
@@ -166,7 +178,7 @@ void read_keys(YamlReader& r, const YAML::Node& n, KeysSection& k) {
 const std::vector<std::string> kCommonAdapterKeys = {"type",         "decryption_keys", "signing_key",
                                                      "in_process",   "max_attempts",    "initial_backoff",
                                                      "max_backoff",  "max_age",         "state_directory",
-                                                     "dedupe_window", "max_group"};
+                                                     "dedupe_window", "max_group", "chunk_timeout"};
 
 void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const std::string& dest,
                   const fs::path& default_state) {
@@ -203,6 +215,8 @@ void read_adapter(YamlReader& r, const YAML::Node& n, AdapterSection& a, const s
   a.in_process = r.boolean(n, "in_process", false);
   a.max_attempts = static_cast<int>(r.integer(n, "max_attempts", a.max_attempts, 1, 1000));
   a.max_group = static_cast<int>(r.integer(n, "max_group", a.max_group, 1, 1024));
+  a.chunk_timeout = r.millis(n, "chunk_timeout", a.chunk_timeout);
+  if (a.chunk_timeout < std::chrono::seconds(1)) r.error(n["chunk_timeout"], "chunk_timeout must be at least 1s");
   a.initial_backoff = r.millis(n, "initial_backoff", a.initial_backoff);
   a.max_backoff = r.millis(n, "max_backoff", a.max_backoff);
   if (a.initial_backoff.count() < 1) r.error(n["initial_backoff"], "initial_backoff must be at least 1ms");

@@ -4,6 +4,8 @@
 // (the signed headers), so an outbound adapter sees only values that were checked.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace xoev {
@@ -19,6 +21,11 @@ struct Message {
   std::string route;          // name of the route that chose the destination
   std::string traceparent;    // W3C trace context
   std::string body;           // the exact submitted bytes
+  // A large (chunked) message: its exact bytes are in this file, reassembled and checked
+  // against the signed size and SHA-256 by the deliverer; `body` stays empty. Adapters
+  // that do not stream files (OutboundAdapter::streams_files) get it read into `body`.
+  std::filesystem::path body_file;
+  uint64_t body_size = 0;
   int attempt = 1;            // delivery attempt, 1 for the first try
 };
 

@@ -36,6 +36,8 @@ bool is_participant_id(std::string_view id) {
   return token(id.substr(0, colon), kMaxPraefixChars, "_-") && token(id.substr(colon + 1), kMaxKennungChars, "._-");
 }
 
+bool is_message_id(std::string_view id) { return token(id, kMaxMessageIdChars, "._:-"); }
+
 std::string printable(std::string_view value, size_t max_chars) {
   std::string out;
   for (size_t i = 0; i < value.size() && out.size() < max_chars; ++i) {
@@ -56,7 +58,7 @@ std::optional<Problem> check_routing_fields(const RoutingHeader& h) {
   const std::string participant = "praefix:kennung, the praefix at most " + std::to_string(kMaxPraefixChars) +
                                   " of A-Z a-z 0-9 _ -, the kennung at most " + std::to_string(kMaxKennungChars) +
                                   " of A-Z a-z 0-9 . _ -";
-  if (!token(h.message_id, kMaxMessageIdChars, "._:-"))
+  if (!is_message_id(h.message_id))
     return refuse("messageId", h.message_id, "at most 128 characters of A-Z a-z 0-9 . _ - :, starting with a letter or digit");
   if (!is_participant_id(h.reader)) return refuse("reader", h.reader, participant);
   if (!h.author.empty() && !is_participant_id(h.author)) return refuse("author", h.author, participant);

@@ -26,6 +26,8 @@ std::optional<Problem> check_routing_fields(const RoutingHeader& header);
 
 // praefix:kennung, e.g. psw:06414000, leitweg:04011000-1234-12.
 bool is_participant_id(std::string_view id);
+// A message id: 1..128 of A-Z a-z 0-9 . _ : -, the first alphanumeric (safe in a file name).
+bool is_message_id(std::string_view id);
 // A value shown for humans: printable, no control characters, escaped for logs.
 std::string printable(std::string_view value, size_t max_chars = 80);
 

@@ -17,8 +17,6 @@ constexpr std::array<std::string_view, 8> kChunkMembers = {"seq",  "index",  "la
                                                            "size", "sha256", "messageId", "abort"};
 constexpr std::size_t kMaxAbortReasonChars = 512;
 
-bool ascii_alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
 bool is_sha256_b64url(std::string_view text) {
   if (text.size() != 43) return false;  // 32 bytes, unpadded
   auto raw = base64url_decode(text);
@@ -141,11 +139,7 @@ Status check_against_record(const Envelope& env, const ChunkClaims& c, std::size
 
 }  // namespace
 
-bool is_sequence_id(std::string_view seq) {
-  if (seq.empty() || seq.size() > kMaxMessageIdChars || !ascii_alnum(seq.front())) return false;
-  return std::all_of(seq.begin(), seq.end(),
-                     [](char ch) { return ascii_alnum(ch) || ch == '.' || ch == '_' || ch == ':' || ch == '-'; });
-}
+bool is_sequence_id(std::string_view seq) { return is_message_id(seq); }
 
 Status seal_chunk(Envelope& env, const ChunkClaims& claims, const KeyRing& recipient_public_keys,
                   const Jwk& gateway_signing_key) {

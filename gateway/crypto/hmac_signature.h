@@ -3,11 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
+
+#include "gateway/core/result.h"
 
 namespace xoev {
 
 std::string hmac_signature(std::string_view secret, int64_t unix_seconds, std::string_view body);
+// The same over a file's bytes, read in pieces (large messages).
+Result<std::string> hmac_signature_of_file(std::string_view secret, int64_t unix_seconds,
+                                           const std::filesystem::path& body_file);
 
 }  // namespace xoev

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <map>
 #include <thread>
@@ -12,6 +13,8 @@
 #include "gateway/config/outbound_registry.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/log_format.h"
+#include "gateway/crypto/base64url.h"
+#include "gateway/crypto/chunk_seal.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/core/routing_fields.h"
 #include "gateway/crypto/jws.h"
@@ -103,6 +106,11 @@ Result<std::unique_ptr<DeliveryLoop>> DeliveryLoop::create(const Config& config,
     if (!forwarded) return forwarded.problem();
     parts.forwarded = std::move(forwarded).value();
   }
+  auto assembler = ChunkAssembler::open(destination.adapter.state_directory / (destination.id + ".chunks"),
+                                       std::chrono::duration_cast<std::chrono::seconds>(destination.adapter.chunk_timeout),
+                                       config.gateway.max_message_bytes);
+  if (!assembler) return assembler.problem();
+  parts.assembler = std::move(assembler).value();
   return std::make_unique<DeliveryLoop>(std::move(parts), sink);
 }
 
@@ -114,6 +122,7 @@ DeliveryLoop::DeliveryLoop(Parts parts, RecordSink& sink)
       ledger_(std::move(parts.ledger)),
       hand_over_(dynamic_cast<HandOver*>(adapter_.get())),
       forwarded_(std::move(parts.forwarded)),
+      assembler_(std::move(parts.assembler)),
       dead_letter_backlog_(parts.dead_letter_backlog),
       sink_(sink),
       receipts_(sink, std::move(parts.signing_key).value()) {}
@@ -135,6 +144,7 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   }
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto last_lag = std::chrono::steady_clock::time_point{};
+  auto last_expiry = std::chrono::steady_clock::now();
   auto report = [&](const Problem& p) {
     // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
     if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
@@ -149,6 +159,10 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
       std::lock_guard lock(lag_mu_);
       lag_ = std::move(lag);
       last_lag = std::chrono::steady_clock::now();
+    }
+    if (assembler_ && std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(5)) {
+      expire_chunk_sequences();
+      last_expiry = std::chrono::steady_clock::now();
     }
     auto polled = source.poll(std::chrono::milliseconds(200));
     if (!polled) {
@@ -264,8 +278,10 @@ std::chrono::milliseconds DeliveryLoop::backoff(int attempt) {
 // acceptance time from the signed header, so the newest receipt alone is the whole status.
 class DeliveryLoop::ReceiptTrail {
  public:
-  ReceiptTrail(const ConsumedRecord& record, std::string destination)
-      : id_(record.env.get(header::message_id)),
+  // `id`: the message's id when it is not the record's (a chunked message whose id was
+  // derived from its content names it in its last chunk).
+  ReceiptTrail(const ConsumedRecord& record, std::string destination, std::string id = {})
+      : id_(id.empty() ? record.env.get(header::message_id) : std::move(id)),
         destination_(std::move(destination)),
         route_(record.env.get(header::route)),
         traceparent_(record.env.get(header::traceparent)),
@@ -284,6 +300,8 @@ class DeliveryLoop::ReceiptTrail {
     r.route = route_;
     r.traceparent = traceparent_;
     r.routing_version = routing_version_;  // a compacted xoev.receipts keeps only the newest receipt
+    r.size = size;
+    r.chunks = chunks;
     so_far_.emplace_back(s, r.at);
     return r;
   }
@@ -293,6 +311,8 @@ class DeliveryLoop::ReceiptTrail {
     payload_hashed = what;
   }
   std::string payload_sha256, payload_hashed;
+  const std::string& id() const { return id_; }
+  uint64_t size = 0, chunks = 0;  // large messages: reported in every receipt
 
  private:
   std::string id_, destination_, route_, traceparent_, routing_version_;
@@ -300,10 +320,11 @@ class DeliveryLoop::ReceiptTrail {
 };
 
 struct DeliveryLoop::Screened {
-  enum class Verdict { ready, unverified, undecryptable, duplicate };
+  enum class Verdict { ready, unverified, undecryptable, duplicate, chunk };
   Verdict verdict = Verdict::ready;
   std::string why;  // unverified, undecryptable
   Message message;  // ready: verified and decrypted
+  std::optional<crypto::OpenedChunk> chunk;  // chunk: verified and decrypted
   std::unique_ptr<ReceiptTrail> trail;
 };
 
@@ -320,6 +341,20 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
     s.verdict = Verdict::unverified;
     s.why = "its xoev-destination \"" + printable(claimed_destination ? *claimed_destination : "") +
             "\" is not this deliverer's";
+    return s;
+  }
+  if (crypto::is_chunk_record(record.env)) {
+    auto chunk = crypto::open_chunk(record.env, trusted_, decryption_);
+    if (!chunk) {
+      s.verdict = signature_was_verified(chunk.problem()) && !record.env.get(header::message_id).empty()
+                      ? Verdict::undecryptable
+                      : Verdict::unverified;
+      s.why = chunk.problem().detail;
+      return s;
+    }
+    if (observe_decisions_) s.trail->hash_payload(record.env.value, "record-value");
+    s.verdict = Verdict::chunk;
+    s.chunk = std::move(chunk).value();
     return s;
   }
   auto opened = crypto::open(record.env, trusted_, decryption_);
@@ -491,7 +526,7 @@ DeliveryLoop::Handled DeliveryLoop::deliver_together(RecordSource& source,
 DeliveryLoop::Handled DeliveryLoop::finish(RecordSource& source, const ConsumedRecord& record, ReceiptTrail& trail,
                                            ReceiptStatus status, const std::string& detail, bool to_dlq, int attempts,
                                            const char* result, const std::stop_token& stop) {
-  const std::string id = record.env.get(header::message_id);
+  const std::string id = trail.id();
   // Outcome durable first (dead letter where needed, then the receipt), then the
   // offset. Nothing is committed past an outcome that is not stored.
   if (to_dlq && !until_done(stop, "dead letter of " + id, [&] { return dead_letter(record, detail, attempts, false); }))
@@ -517,8 +552,10 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
                                            const std::stop_token& stop, std::optional<DeliveryOutcome> first) {
   using Verdict = Screened::Verdict;
   ReceiptTrail& trail = *screened.trail;
-  const std::string id = record.env.get(header::message_id);
+  const std::string id = trail.id();
   switch (screened.verdict) {
+    case Verdict::chunk:
+      return handle_chunk(source, record, std::move(screened), stop);
     case Verdict::unverified:
       return refuse_unverified(source, record, screened.why, stop);
     case Verdict::undecryptable:
@@ -604,6 +641,183 @@ DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedR
     if (!sleep_unless_stopped(stop, wait)) break;
   }
   return Handled::stopped;  // not committed: the next owner of the partition delivers it
+}
+
+namespace {
+
+// What the deliverer needs to deliver a chunked message once complete: the verified
+// headers of its chunk records (kept with the sequence, so a restart has them too).
+std::string sequence_metadata(const ConsumedRecord& record) {
+  const Message m = from_record(record.env);
+  return nlohmann::json{{"type", m.message_type},        {"standard", m.standard},
+                        {"sender", m.sender},            {"recipient", m.recipient},
+                        {"acceptedAt", m.accepted_at},   {"route", m.route},
+                        {"traceparent", m.traceparent},  {"routingVersion", record.env.get(header::routing_version)}}
+      .dump();
+}
+
+Message message_from_metadata(const std::string& json) {
+  Message m;
+  const auto j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object()) return m;
+  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string{}; };
+  m.message_type = str("type");
+  m.standard = str("standard");
+  m.sender = str("sender");
+  m.recipient = str("recipient");
+  m.accepted_at = str("acceptedAt");
+  m.route = str("route");
+  m.traceparent = str("traceparent");
+  return m;
+}
+
+std::string hex_of(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+Status read_whole_file(const std::filesystem::path& file, uint64_t size, std::string& into) {
+  std::ifstream in(file, std::ios::binary);
+  into.resize(static_cast<size_t>(size));
+  if (!in.read(into.data(), static_cast<std::streamsize>(size)))
+    return Problem::make(ProblemKind::io_error, "cannot read " + file.string());
+  return ok_status();
+}
+
+}  // namespace
+
+DeliveryLoop::Handled DeliveryLoop::handle_chunk(RecordSource& source, const ConsumedRecord& record, Screened screened,
+                                                 const std::stop_token& stop) {
+  ReceiptTrail& trail = *screened.trail;
+  crypto::OpenedChunk& chunk = *screened.chunk;
+  const std::string seq = chunk.claims.seq;
+  ++counters_.chunks;
+  if (!assembler_) {
+    crypto::cleanse(chunk.plaintext);
+    ++counters_.rejected;
+    return finish(source, record, trail, ReceiptStatus::rejected, "this deliverer takes no chunked messages", true, 0,
+                  "chunks-unsupported", stop);
+  }
+  Result<std::optional<ChunkAssembler::Complete>> added = Problem::make(ProblemKind::internal, "not added");
+  if (!until_done(stop, "chunk " + std::to_string(chunk.claims.index) + " of " + seq, [&] {
+        added = assembler_->add(chunk, sequence_metadata(record));
+        // A full disk is worth retrying; a refused sequence is an answer.
+        return added.ok() || added.problem().kind != ProblemKind::io_error;
+      }))
+    return Handled::stopped;
+  crypto::cleanse(chunk.plaintext);
+  if (!added) {
+    const std::string& why = added.problem().detail;
+    if (refused_sequences_.count(seq)) {
+      // The rest of a sequence already refused and dead-lettered: nothing new to say.
+      spdlog::debug("deliverer '{}': chunk {} of refused sequence {} dropped", destination_.id, chunk.claims.index,
+                    printable(seq));
+      if (auto c = source.commit(record); !c) spdlog::warn("commit of {} failed ({})", origin(record), c.problem().detail);
+      return Handled::committed;
+    }
+    if (why.rfind("aborted: ", 0) == 0) {
+      // The gateway gave up on it and told the sender; nothing to say to anyone.
+      spdlog::info("deliverer '{}': sequence {} {}", destination_.id, printable(seq), why);
+      if (auto c = source.commit(record); !c) spdlog::warn("commit of {} failed ({})", origin(record), c.problem().detail);
+      return Handled::committed;
+    }
+    ++counters_.chunk_sequences_refused;
+    if (refused_order_.size() >= 1024) {
+      refused_sequences_.erase(refused_order_.front());
+      refused_order_.pop_front();
+    }
+    if (refused_sequences_.insert(seq).second) refused_order_.push_back(seq);
+    ++counters_.rejected;
+    spdlog::error("deliverer '{}': chunked message {} refused: {}", destination_.id, printable(seq), why);
+    return finish(source, record, trail, ReceiptStatus::rejected, "chunk sequence refused: " + why, true, 0,
+                  "chunk-sequence-refused", stop);
+  }
+  if (!*added && chunk.claims.last) {
+    // The last chunk read again: complete before a restart but not delivered yet.
+    for (auto& held : assembler_->completed())
+      if (held.seq == seq) *added = std::move(held);
+  }
+  if (!*added) {  // held durably: the offset may move on
+    if (auto c = source.commit(record); !c)
+      spdlog::warn("commit of {} failed ({}); the chunk will be read again and skipped", origin(record),
+                   c.problem().detail);
+    return Handled::committed;
+  }
+  // The last chunk: size and SHA-256 of the whole file matched the signed claims.
+  const ChunkAssembler::Complete done = std::move(**added);
+  Screened whole;
+  whole.trail = std::make_unique<ReceiptTrail>(record, destination_.id, done.message_id);
+  whole.trail->size = done.size;
+  whole.trail->chunks = done.chunks;
+  if (observe_decisions_) {
+    // The audit line names the whole plaintext's SHA-256 (hex), as for single records.
+    auto digest = crypto::base64url_decode(done.sha256);
+    whole.trail->payload_sha256 = digest ? hex_of(*digest) : trail.payload_sha256;
+    whole.trail->payload_hashed = digest ? "plaintext" : trail.payload_hashed;
+  }
+  whole.message = message_from_metadata(done.metadata_json);
+  whole.message.message_id = done.message_id;
+  whole.message.destination = destination_.id;
+  whole.message.body_file = done.file;
+  whole.message.body_size = done.size;
+  Handled handled;
+  if (ledger_->contains(done.message_id)) {
+    whole.verdict = Screened::Verdict::duplicate;
+    handled = handle(source, record, std::move(whole), stop);
+  } else if (!adapter_->streams_files() && done.size > OutboundAdapter::kMaxInMemoryDeliveryBytes) {
+    ++counters_.rejected;
+    handled = finish(source, record, *whole.trail, ReceiptStatus::rejected,
+                     "a " + std::string(adapter_->type()) + " adapter takes messages up to " +
+                         std::to_string(OutboundAdapter::kMaxInMemoryDeliveryBytes) + " bytes; this one has " +
+                         std::to_string(done.size),
+                     true, 0, "too-large-for-adapter", stop);
+  } else {
+    if (!adapter_->streams_files()) {
+      if (!until_done(stop, "reading " + done.file.string(),
+                      [&] { return read_whole_file(done.file, done.size, whole.message.body).ok(); }))
+        return Handled::stopped;
+      whole.message.body_file.clear();
+    }
+    whole.verdict = Screened::Verdict::ready;
+    handled = handle(source, record, std::move(whole), stop);
+  }
+  if (handled == Handled::committed)
+    if (auto released = assembler_->release(seq); !released)
+      spdlog::warn("deliverer '{}': cannot remove the files of {}: {}", destination_.id, printable(seq),
+                   released.problem().detail);
+  return handled;
+}
+
+void DeliveryLoop::expire_chunk_sequences() {
+  for (const auto& gone : assembler_->expire(std::chrono::system_clock::now())) {
+    ++counters_.chunk_sequences_expired;
+    const Message m = message_from_metadata(gone.metadata_json);
+    const std::string detail = "incomplete: " + std::to_string(gone.chunks) + " chunks (" + std::to_string(gone.bytes) +
+                               " bytes) arrived, then nothing for " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                  destination_.adapter.chunk_timeout).count()) +
+                               " s; discarded, nothing was delivered";
+    spdlog::warn("deliverer '{}': chunked message {} {}", destination_.id, printable(gone.seq), detail);
+    Receipt r;
+    r.message_id = gone.seq;
+    r.destination = destination_.id;
+    r.status = ReceiptStatus::failed;
+    r.at = rfc3339_now();
+    r.detail = detail;
+    r.route = m.route;
+    r.traceparent = m.traceparent;
+    r.size = gone.bytes;
+    r.chunks = gone.chunks;
+    receipts_.publish(r);
+    if (observe_decisions_)
+      observe_decisions_({.event = "failed", .message_id = gone.seq, .destination = destination_.id,
+                          .result = "incomplete-discarded", .detail = detail, .payload_hashed = "none"});
+  }
 }
 
 }  // namespace xoev

@@ -40,6 +40,8 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <unordered_set>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,6 +54,7 @@
 #include "gateway/audit/audit_event.h"
 #include "gateway/config/config.h"
 #include "gateway/crypto/key_ring.h"
+#include "gateway/delivery/chunk_assembler.h"
 #include "gateway/delivery/delivered_ledger.h"
 #include "gateway/delivery/forwarded_ledger.h"
 #include "gateway/delivery/hand_over.h"
@@ -70,7 +73,8 @@ class DeliveryLoop {
   struct Counters {
     std::atomic<uint64_t> delivered{0}, retried{0}, rejected{0}, dead_lettered{0}, duplicates{0};
     std::atomic<uint64_t> unverified{0};     // signature failed or another destination's record
-    std::atomic<uint64_t> dead_letter_waits{0};  // dead letters held back while the DLQ was full
+    std::atomic<uint64_t> dead_letter_waits{0};
+    std::atomic<uint64_t> chunks{0}, chunk_sequences_refused{0}, chunk_sequences_expired{0};  // dead letters held back while the DLQ was full
     // Seconds: each call of the adapter, and acceptance (the record's CreateTime) → delivered.
     metrics::Histogram deliver_seconds, end_to_end_seconds;
   };
@@ -87,6 +91,8 @@ class DeliveryLoop {
     // Watches names::dlq_topic(destination.id) when the cluster drops records; may be
     // null (a real cluster keeps them). Must outlive the loop.
     BacklogMonitor* dead_letter_backlog = nullptr;
+    // Reassembles chunked (large) messages; null: chunk records are refused.
+    std::unique_ptr<ChunkAssembler> assembler;
   };
 
   // `sink` carries receipts and dead letters; it must outlive the loop.
@@ -125,6 +131,12 @@ class DeliveryLoop {
   // made in a group (then its "forwarded" receipt was published too).
   Handled handle(RecordSource& source, const ConsumedRecord& record, Screened screened, const std::stop_token& stop,
                  std::optional<DeliveryOutcome> first = std::nullopt);
+  // One verified chunk record of a large message: into the assembler (durable), then the
+  // offset; the last one delivers the whole message from its file.
+  Handled handle_chunk(RecordSource& source, const ConsumedRecord& record, Screened screened,
+                       const std::stop_token& stop);
+  // Sequences without progress for adapter.chunk_timeout: discarded, with a receipt.
+  void expire_chunk_sequences();
   // Makes an outcome durable (dead letter where needed, then its receipt), then
   // commits the record's offset.
   // `result` names the decision in the audit line (ok, duplicate, target-refused ...).
@@ -155,6 +167,10 @@ class DeliveryLoop {
   std::unique_ptr<DeliveredLedger> ledger_;
   HandOver* hand_over_ = nullptr;  // adapter_ as a HandOver, or null
   std::unique_ptr<ForwardedLedger> forwarded_;
+  std::unique_ptr<ChunkAssembler> assembler_;
+  // Sequences refused lately (bounded): their later chunks are dropped without a word.
+  std::unordered_set<std::string> refused_sequences_;
+  std::deque<std::string> refused_order_;
   BacklogMonitor* dead_letter_backlog_;
   RecordSink& sink_;
   ReceiptPublisher receipts_;

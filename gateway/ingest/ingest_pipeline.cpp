@@ -129,6 +129,20 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   });
 }
 
+bool IngestPipeline::join_in_flight(const std::string& id, AcceptCallback done) {
+  std::unique_lock lock(mu_);
+  if (auto known = status_.get(id)) {
+    lock.unlock();
+    ++counters_.duplicates;
+    done(Acceptance{200, known->accepted_answer()});
+    return false;
+  }
+  auto [it, first] = in_flight_.try_emplace(id);
+  if (!first) ++counters_.duplicates;
+  it->second.push_back(std::move(done));
+  return first;
+}
+
 void IngestPipeline::count_refusal(const Problem& p) {
   ++counters_.refused;
   counters_.refused_by_reason.inc(p.slug());

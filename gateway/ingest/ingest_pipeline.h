@@ -53,7 +53,13 @@ class IngestPipeline {
   };
   const Counters& counters() const { return counters_; }
 
+  // For a message id about to be accepted: true if this caller is the first (then it
+  // must end with finish()); false if it is known (`done` answered 200 now) or another
+  // submission of it is under way (`done` answered with that one's outcome).
+  bool join_in_flight(const std::string& id, AcceptCallback done);
+
  private:
+  friend class StreamedSubmission;  // the large-message path shares the in-flight table and sink
   // Answers everyone waiting for `id`. `accepted` (on success) enters the status store
   // under the same lock that ends the in-flight entry, so a resend sees one or the other.
   void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);

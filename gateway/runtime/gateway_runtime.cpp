@@ -93,17 +93,16 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   http::HttpServer::Options opts;
   opts.listen = config->gateway.listen;
   opts.threads = config->gateway.threads;
+  // Bodies up to one chunk are read whole (one record); larger ones are streamed as
+  // chunk records up to gateway.max_message_bytes (README "Large messages").
   opts.max_body_bytes = config->max_body_bytes();
-  if (opts.max_body_bytes < config->gateway.max_message_bytes)
-    spdlog::warn("gateway.max_message_bytes is {} but one Kafka record carries at most {} bytes of XML once sealed "
-                 "(message.max.bytes {}); larger bodies get 413 with that limit. Raise message.max.bytes on the brokers "
-                 "and in kafka.properties to accept more.",
-                 config->gateway.max_message_bytes, opts.max_body_bytes,
-                 config->kafka.properties.count("message.max.bytes") ? config->kafka.properties.at("message.max.bytes")
-                                                                      : std::string("1000000"));
+  opts.max_stream_bytes = config->gateway.max_message_bytes;
   // One worker per core for parse/validate/seal; the queue bound only caps latency
   // (bodies are already bounded by the server's memory budget).
   rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
+  // One or two jobs per upload at a time; the bound is far above what connections allow.
+  rt->stream_workers_ = std::make_shared<WorkerPool>("stream", 0, 1u << 16);
+  if (rt->backlog_) rt->backlog_waiter_ = std::make_unique<BacklogWaiter>(*rt->backlog_);
   opts.tls = rt->security_->tls();
   opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
@@ -118,7 +117,11 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
                       },
                       std::make_shared<WorkerPool>("admin", 1, 2),
                       [self] { return self->reload_table(); },
-                      [self] { return self->snapshots_->get(); }};
+                      [self] { return self->snapshots_->get(); },
+                      rt->stream_workers_,
+                      rt->backlog_waiter_.get(),
+                      StreamedSubmission::Options{.chunk_bytes = config->kafka.chunk_bytes,
+                                                  .max_message_bytes = config->gateway.max_message_bytes}};
   auto server = http::HttpServer::start(opts, make_gateway_api(std::move(deps)));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
@@ -136,6 +139,8 @@ void GatewayRuntime::stop() {
   if (server_) server_->stop();
   //    Submissions already handed to the workers finish while the producer still runs.
   if (accept_workers_) accept_workers_->join();
+  if (stream_workers_) stream_workers_->join();  // later work of streamed uploads is dropped
+  backlog_waiter_.reset();
   // 2. The consumers: no more deliveries, callbacks or status updates from Kafka.
   if (callbacks_) callbacks_->stop();
   {
@@ -153,6 +158,7 @@ void GatewayRuntime::stop() {
   // 4. Only now what the reports reached, then the server whose sessions they answered,
   //    then the producers themselves, then the cluster.
   accept_workers_.reset();
+  stream_workers_.reset();
   pipeline_.reset();
   receipts_.reset();
   server_.reset();

@@ -16,6 +16,7 @@
 #include "gateway/callbacks/callback_dispatcher.h"
 #include "gateway/core/worker_pool.h"
 #include "gateway/http/http_server.h"
+#include "gateway/ingest/backlog_waiter.h"
 #include "gateway/ingest/ingest_pipeline.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/producer.h"
@@ -63,6 +64,8 @@ class GatewayRuntime {
   std::unique_ptr<ReceiptPublisher> receipts_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<WorkerPool> accept_workers_;  // runs the pipeline off the HTTP I/O threads
+  std::shared_ptr<WorkerPool> stream_workers_;  // large (streamed) submissions
+  std::unique_ptr<BacklogWaiter> backlog_waiter_;  // their chunks wait here for the backlog
   std::unique_ptr<SecurityRuntime> security_;  // TLS context, authenticator, audit log (issue 9)
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<ReceiptsTracker> receipts_tracker_;

@@ -48,6 +48,8 @@ std::string Receipt::to_json() const {
   if (!traceparent.empty()) j["traceparent"] = traceparent;
   if (!routing_version.empty()) j["routingVersion"] = routing_version;
   if (!sender.empty()) j["sender"] = sender;
+  if (size > 0) j["size"] = size;
+  if (chunks > 0) j["chunks"] = chunks;
   if (!history.empty()) {
     auto h = nlohmann::json::array();
     for (const auto& [st, t] : history) h.push_back({{"status", std::string(to_string(st))}, {"at", t}});
@@ -71,6 +73,11 @@ Result<Receipt> Receipt::from_json(std::string_view text) {
   r.traceparent = str("traceparent");
   r.routing_version = str("routingVersion");
   r.sender = str("sender");
+  auto count = [&](const char* k) -> uint64_t {
+    return j.contains(k) && j[k].is_number_unsigned() ? j[k].get<uint64_t>() : 0;
+  };
+  r.size = count("size");
+  r.chunks = count("chunks");
   const auto st = parse_status(str("status"));
   if (r.message_id.empty() || !st) return Problem::make(ProblemKind::bad_request, "receipt lacks messageId or a known status");
   r.status = *st;

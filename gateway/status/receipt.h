@@ -3,6 +3,7 @@
 // StatusStore, so any instance answers GET /v1/messages/{id}.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ struct Receipt {
   // gateway still answers GET /v1/messages/{id} to that sender only. Optional: empty in
   // anonymous mode and in receipts written before it existed.
   std::string sender;
+  // Large messages (issue 10): the whole message's bytes and its chunk records; 0 when
+  // unknown or a single record (JSON "size"/"chunks", absent then).
+  uint64_t size = 0;
+  uint64_t chunks = 0;
   // The steps before this one that the writer knows of, oldest first. With them the
   // last receipt per message id is a complete status, so xoev.receipts may be a
   // compacted topic (key = message id) and still answer GET after any restart.

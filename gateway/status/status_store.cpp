@@ -30,12 +30,17 @@ nlohmann::json MessageStatus::to_json() const {
                       {"history", std::move(hist)}};
   if (!detail.empty()) j["detail"] = detail;
   if (!routing_version.empty()) j["routingVersion"] = routing_version;
+  if (size > 0) j["size"] = size;
+  if (chunks > 0) j["chunks"] = chunks;
   return j;
 }
 
 nlohmann::json MessageStatus::accepted_answer() const {
-  return {{"messageId", message_id}, {"destination", destination}, {"status", "accepted"},
-          {"standard", standard}, {"messageType", message_type}};
+  nlohmann::json j = {{"messageId", message_id}, {"destination", destination}, {"status", "accepted"},
+                      {"standard", standard}, {"messageType", message_type}};
+  if (size > 0) j["size"] = size;
+  if (chunks > 0) j["chunks"] = chunks;
+  return j;
 }
 
 void StatusStore::apply(const Receipt& r) {
@@ -61,6 +66,8 @@ void StatusStore::apply(const Receipt& r) {
   if (!r.message_type.empty()) m.message_type = r.message_type;
   if (!r.routing_version.empty()) m.routing_version = r.routing_version;
   if (m.sender.empty()) m.sender = r.sender;  // the first word on it stays
+  if (r.size > 0) m.size = r.size;
+  if (r.chunks > 0) m.chunks = r.chunks;
 
   const auto entry = std::make_pair(r.status, r.at);
   if (std::find(m.history.begin(), m.history.end(), entry) != m.history.end()) return;

@@ -4,6 +4,7 @@
 // messages are forgotten first.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -26,6 +27,7 @@ struct MessageStatus {
   std::string detail;
   std::string routing_version;  // of the table that routed it, when a receipt said so
   std::string sender;  // who submitted it (Receipt::sender); not part of the JSON answers
+  uint64_t size = 0, chunks = 0;  // large messages: bytes and chunk records (0: single record)
   std::vector<std::pair<ReceiptStatus, std::string>> history;  // (status, at), ordered by time
 
   nlohmann::json to_json() const;         // GET /v1/messages/{id}

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -45,6 +46,7 @@ class FileAdapter final : public OutboundAdapter {
   explicit FileAdapter(const FileSettings& c) : dir_(c.directory), pattern_(c.file_name) {}
   std::string_view type() const override { return "file"; }
   bool delivers_groups() const override { return true; }  // a file already there is not written again
+  bool streams_files() const override { return true; }   // large messages are copied file to file
 
   DeliveryOutcome deliver(const DeliveredMessage& m) override { return std::move(deliver_group({&m}).front()); }
 
@@ -60,7 +62,9 @@ class FileAdapter final : public OutboundAdapter {
       // Already delivered (crash between rename and offset commit): nothing to write.
       if (std::filesystem::exists(next.target, ec)) {
         next.already_present = true;
-      } else if (auto written = write_temporary(next, m->body); !written) {
+      } else if (auto written = m->body_file.empty() ? write_temporary(next, m->body)
+                                                     : copy_temporary(next, m->body_file, m->body_size);
+                 !written) {
         // This one is retried later; the ones before it are published now.
         auto outcomes = publish(staged);
         if (outcomes.size() == staged.size()) outcomes.push_back(Retry{{}, written.problem().detail});
@@ -76,6 +80,64 @@ class FileAdapter final : public OutboundAdapter {
   // on one file system, and a Fachverfahren polling for *.xml never picks it up).
   // Leaves it open and unsynced in `s`.
   Status write_temporary(Staged& s, const std::string& body) {
+    if (auto created = create_temporary(s); !created) return created;
+    size_t written = 0;
+    while (written < body.size()) {
+      const ssize_t n = ::write(s.fd, body.data() + written, body.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return abandon(s, errno_text("cannot write", s.tmp));
+      written += static_cast<size_t>(n);
+    }
+    return ok_status();
+  }
+
+  // A large message: copied from the deliverer's reassembled file by the kernel
+  // (copy_file_range, a reflink where the file system can), never through memory.
+  Status copy_temporary(Staged& s, const std::filesystem::path& source, uint64_t size) {
+    const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return Problem::make(ProblemKind::io_error, errno_text("cannot open", source));
+    if (auto created = create_temporary(s); !created) {
+      ::close(in);
+      return created;
+    }
+    uint64_t copied = 0;
+    while (copied < size) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(size - copied, 64u << 20));
+      ssize_t n = ::copy_file_range(in, nullptr, s.fd, nullptr, want, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
+        n = copy_by_buffer(in, s.fd, want);
+      if (n <= 0) {
+        ::close(in);
+        return abandon(s, n == 0 ? "cannot copy " + source.string() + ": it is shorter than " + std::to_string(size) + " bytes"
+                                 : errno_text("cannot copy into", s.tmp));
+      }
+      copied += static_cast<uint64_t>(n);
+    }
+    ::close(in);
+    return ok_status();
+  }
+
+  static ssize_t copy_by_buffer(int in, int out, size_t want) {
+    std::vector<char> buffer(std::min<size_t>(want, 1u << 20));
+    const ssize_t got = ::read(in, buffer.data(), buffer.size());
+    if (got <= 0) return got;
+    for (ssize_t put = 0; put < got;) {
+      const ssize_t n = ::write(out, buffer.data() + put, static_cast<size_t>(got - put));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return -1;
+      put += n;
+    }
+    return got;
+  }
+
+  Status abandon(Staged& s, std::string reason) {
+    ::close(std::exchange(s.fd, -1));
+    ::unlink(s.tmp.c_str());
+    return Problem::make(ProblemKind::io_error, std::move(reason));
+  }
+
+  Status create_temporary(Staged& s) {
     // Appended, not prepended: GCC 12's -Wrestrict misreads `"." + name` in Release builds.
     std::string tmp_name(1, '.');
     tmp_name.append(s.target.filename().string())
@@ -87,18 +149,6 @@ class FileAdapter final : public OutboundAdapter {
     s.tmp = dir_ / tmp_name;
     s.fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (s.fd < 0) return Problem::make(ProblemKind::io_error, errno_text("cannot create", s.tmp));
-    size_t written = 0;
-    while (written < body.size()) {
-      const ssize_t n = ::write(s.fd, body.data() + written, body.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string reason = errno_text("cannot write", s.tmp);
-        ::close(s.fd);
-        ::unlink(s.tmp.c_str());
-        return Problem::make(ProblemKind::io_error, reason);
-      }
-      written += static_cast<size_t>(n);
-    }
     return ok_status();
   }
 

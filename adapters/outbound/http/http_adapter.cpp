@@ -20,12 +20,14 @@ class HttpAdapter final : public OutboundAdapter {
       : url_(std::move(url)), client_(std::move(client)), secret_(std::move(secret)) {}
   ~HttpAdapter() override { OPENSSL_cleanse(secret_.data(), secret_.size()); }
   std::string_view type() const override { return "http"; }
+  bool streams_files() const override { return true; }  // a large message is sent from its file
 
   DeliveryOutcome deliver(const DeliveredMessage& m) override {
     http::HttpClientRequest req;
     req.method = "POST";
     req.url = url_;
-    req.body = m.body;
+    if (m.body_file.empty()) req.body = m.body;
+    else req.body_file = m.body_file.string();
     req.headers = {{"Content-Type", "application/xml"},
                    {"Idempotency-Key", m.message_id},
                    {"X-Xoev-Message-Id", m.message_id},
@@ -39,7 +41,13 @@ class HttpAdapter final : public OutboundAdapter {
     if (!secret_.empty()) {
       const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
-      req.headers.emplace_back("X-Xoev-Signature", hmac_signature(secret_, now, m.body));
+      if (m.body_file.empty()) {
+        req.headers.emplace_back("X-Xoev-Signature", hmac_signature(secret_, now, m.body));
+      } else {
+        auto signature = hmac_signature_of_file(secret_, now, m.body_file);
+        if (!signature) return Retry{{}, signature.problem().detail};
+        req.headers.emplace_back("X-Xoev-Signature", std::move(signature).value());
+      }
     }
     // Values come from signed, checked headers; a control character here means a
     // record that should never have been sealed. Refuse rather than split a header.

@@ -4,11 +4,16 @@
 #include "gateway/delivery/delivery_loop.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 #include <deque>
 #include <mutex>
 #include <thread>
 
+#include "gateway/crypto/base64url.h"
+#include "gateway/crypto/chunk_seal.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/crypto/jwk.h"
 #include "gateway/kafka/embedded_cluster.h"
@@ -225,7 +230,9 @@ struct Harness {
   std::jthread thread;
 
   explicit Harness(std::function<DeliveryOutcome(const Message&)> script,
-                   const std::vector<std::string>& delivered_before = {}, BacklogMonitor* dead_letter_backlog = nullptr) {
+                   const std::vector<std::string>& delivered_before = {}, BacklogMonitor* dead_letter_backlog = nullptr,
+                   std::optional<std::chrono::seconds> chunk_timeout = std::nullopt,
+                   std::optional<std::filesystem::path> chunk_dir = std::nullopt) {
     DeliveryLoop::Parts parts;
     parts.destination.id = "standesamt";
     parts.destination.topic = "xoev.standesamt";
@@ -243,6 +250,12 @@ struct Harness {
     EXPECT_TRUE(ledger.ok());
     for (const auto& id : delivered_before) EXPECT_TRUE((*ledger)->record(id).ok());
     parts.ledger = std::move(ledger).value();
+    if (chunk_timeout) {
+      parts.destination.adapter.chunk_timeout = *chunk_timeout;
+      auto assembler = ChunkAssembler::open(chunk_dir.value_or(dir.path / "standesamt.chunks"), *chunk_timeout, 1u << 30);
+      EXPECT_TRUE(assembler.ok());
+      parts.assembler = std::move(assembler).value();
+    }
     loop = std::make_unique<DeliveryLoop>(std::move(parts), sink);
   }
   ~Harness() { stop(); }
@@ -583,6 +596,136 @@ TEST(DeliveryLoop, TheLedgerEntrySurvivesTheLoop) {
   auto reopened = DeliveredLedger::open(h.ledger_file, std::chrono::hours(24));
   ASSERT_TRUE(reopened.ok()) << reopened.problem().one_line();
   EXPECT_TRUE((*reopened)->contains("m1"));
+}
+
+// Chunk records of one large message, as the gateway's StreamedSubmission produces them.
+std::vector<ConsumedRecord> sealed_chunks(const std::string& id, const std::vector<std::string>& pieces,
+                                          int64_t first_offset, bool with_last = true) {
+  std::string whole;
+  for (const auto& p : pieces) whole += p;
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_Digest(whole.data(), whole.size(), digest, &len, EVP_sha256(), nullptr);
+  std::vector<ConsumedRecord> out;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    ConsumedRecord r = sealed_record(id, first_offset + static_cast<int64_t>(i));
+    r.env.value = pieces[i];
+    r.env.headers.erase(std::remove_if(r.env.headers.begin(), r.env.headers.end(),
+                                       [](const auto& h) { return h.first == header::signature; }),
+                        r.env.headers.end());
+    crypto::ChunkClaims c;
+    c.seq = id;
+    c.index = i;
+    c.last = with_last && i + 1 == pieces.size();
+    if (c.last) {
+      c.count = pieces.size();
+      c.size = whole.size();
+      c.sha256 = crypto::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), len));
+      c.message_id = id;
+    }
+    EXPECT_TRUE(crypto::seal_chunk(r.env, c, ring(destination_key().public_key()), gateway_key()).ok());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+ConsumedRecord abort_record(const std::string& id, uint64_t index, int64_t offset) {
+  ConsumedRecord r = sealed_record(id, offset);
+  r.env.value.clear();
+  r.env.headers.erase(std::remove_if(r.env.headers.begin(), r.env.headers.end(),
+                                     [](const auto& h) { return h.first == header::signature; }),
+                      r.env.headers.end());
+  crypto::ChunkClaims c;
+  c.seq = id;
+  c.index = index;
+  c.last = true;
+  c.abort = "schema-invalid";
+  EXPECT_TRUE(crypto::seal_chunk(r.env, c, ring(destination_key().public_key()), gateway_key()).ok());
+  return r;
+}
+
+TEST(DeliveryLoop, AChunkedMessageIsDeliveredWholeOnceAfterEveryChunkWasCommitted) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(60));
+  const std::vector<std::string> pieces = {"<akte>", std::string(1000, 'x'), "</akte>"};
+  for (auto& r : sealed_chunks("big-1", pieces, 0)) h.source.push(std::move(r));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("receipt delivered big-1")) << testing::PrintToString(h.events.all());
+  ASSERT_TRUE(h.wait_for([&] { return h.events.count_starting_with("commit big-1") == 3; }))
+      << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver big-1"), 1u);
+  // The two chunks before the last are committed before anything is delivered.
+  EXPECT_LT(h.events.first_starting_with("commit big-1"), h.events.index_of("deliver big-1"));
+  const auto seen = h.adapter->seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, pieces[0] + pieces[1] + pieces[2]);  // read from the file for a non-streaming adapter
+  EXPECT_TRUE(seen[0].body_file.empty());
+  EXPECT_EQ(seen[0].route, "geburten");
+  EXPECT_FALSE(std::filesystem::exists(h.dir.path / "standesamt.chunks" / "big-1.part")) << "released after delivery";
+}
+
+TEST(DeliveryLoop, AGapRefusesTheSequenceOnceAndDeliversNothing) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(60));
+  auto chunks = sealed_chunks("big-2", {"<a>", "bb", "cc", "</a>"}, 0);
+  h.source.push(std::move(chunks[0]));
+  h.source.push(std::move(chunks[2]));  // chunk 1 is missing
+  h.source.push(std::move(chunks[3]));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.count_starting_with("commit big-2") == 3; }))
+      << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver big-2"), 0u);
+  EXPECT_EQ(h.events.count("dead letter big-2"), 1u) << "the rest of a refused sequence is dropped quietly";
+  EXPECT_EQ(h.events.count("receipt rejected big-2"), 1u);
+  const auto letters = h.sink.dead_letters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].get(header::dlq_reason).find("gap"), std::string::npos) << letters[0].get(header::dlq_reason);
+}
+
+TEST(DeliveryLoop, AnAbortRecordDropsTheSequenceWithoutAReceipt) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(60));
+  auto chunks = sealed_chunks("big-3", {"<a>", "bb", "</a>"}, 0, /*with_last=*/false);
+  h.source.push(std::move(chunks[0]));
+  h.source.push(std::move(chunks[1]));
+  h.source.push(abort_record("big-3", 2, 2));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.count_starting_with("commit big-3") == 3; }))
+      << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver big-3"), 0u);
+  EXPECT_EQ(h.events.count_starting_with("receipt"), 0u);
+  EXPECT_EQ(h.events.count_starting_with("dead letter"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(h.dir.path / "standesamt.chunks" / "big-3.part"));
+}
+
+TEST(DeliveryLoop, TheLastChunkReadAgainAfterAStopDeliversTheHeldMessage) {
+  test::TempDir chunk_dir("xoev-chunks-");
+  const std::vector<std::string> pieces = {"<a>", "bb", "</a>"};
+  {
+    // The target is down: the message is complete in the assembler but not delivered.
+    Harness h([](const Message&) -> DeliveryOutcome { return Retry{std::chrono::milliseconds(10000), "target down"}; }, {}, nullptr,
+              std::chrono::seconds(60), chunk_dir.path);
+    for (auto& r : sealed_chunks("big-4", pieces, 0)) h.source.push(std::move(r));
+    h.start();
+    ASSERT_TRUE(h.wait_for([&] { return h.events.count("deliver big-4") >= 1; })) << testing::PrintToString(h.events.all());
+    h.stop();
+    EXPECT_EQ(h.events.count_starting_with("commit big-4"), 2u) << "the last chunk stays uncommitted";
+  }
+  Harness again(delivered, {}, nullptr, std::chrono::seconds(60), chunk_dir.path);
+  again.source.push(std::move(sealed_chunks("big-4", pieces, 0)[2]));  // read again from the last commit
+  again.start();
+  ASSERT_TRUE(again.wait_for_event("receipt delivered big-4")) << testing::PrintToString(again.events.all());
+  const auto seen = again.adapter->seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, "<a>bb</a>");
+}
+
+TEST(DeliveryLoop, AnIncompleteSequenceIsDiscardedAfterItsTimeoutWithAFailedReceipt) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(1));
+  auto chunks = sealed_chunks("big-5", {"<a>", "bb", "</a>"}, 0);
+  h.source.push(std::move(chunks[0]));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.index_of("receipt failed big-5") >= 0; }, 15s))
+      << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver big-5"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(h.dir.path / "standesamt.chunks" / "big-5.part"));
 }
 
 }  // namespace

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""Issue 10's benchmark: one large schema-valid xdomea submission end to end.
+
+Generates an xdomea 3.0 Aussonderung of SIZE MB (tests/tools/large_xdomea.py), then in
+one run measures
+  baseline  `xmllint --stream --noout --schema` on the file, plus AES-256-GCM over its
+            bytes at the rate `openssl speed -evp aes-256-gcm` measures (the `openssl enc`
+            of Debian's OpenSSL 3 refuses AEAD ciphers, so its rate stands in);
+  xoevgate  POST (streamed from disk) → 202 → delivered into the file inbox by a separate
+            `deliver` process, over `xoevgate dev-kafka` (the embedded cluster's 5 MB per
+            partition: the upload is paced by the deliverer);
+and prints the time of each, the ratio (target: xoevgate ≥ 50 % of the baseline's
+speed), byte-identity, and the peak RSS of gateway and deliverer above idle (target:
+≤ 64 MB each). `--json` prints one JSON object instead.
+
+usage: bench/large.py --binary build/xoevgate [--size-mb 1024] [--keep DIR] [--json]
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests/integration"))
+from harness import free_port, keygen  # noqa: E402
+
+XSD = ROOT / "schemas/xoev/xdomea/xdomea_3.0.0/xdomea-Nachrichten-AussonderungDurchfuehren.xsd"
+STANDARD = """standards:
+  - name: xdomea
+    namespace: urn:xoev-de:xdomea:schema:3.0.0
+    root: "Aussonderung.*"
+    namespaces: {x: "urn:xoev-de:xdomea:schema:3.0.0"}
+    fields:
+      id: "concat(/*/x:Kopf/x:ProzessID, '-', /*/x:Kopf/x:Nachrichtentyp/code)"
+      type: "/*/x:Kopf/x:Nachrichtentyp/code"
+      reader: "concat(/*/x:Kopf/x:Empfaenger/x:Behoerdenkennung/x:Praefix/code, ':', /*/x:Kopf/x:Empfaenger/x:Behoerdenkennung/x:Behoerdenschluessel/code)"
+"""
+
+
+def rss_mb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak(pid):
+    # Linux: writing 5 resets the peak RSS (VmHWM) to the current RSS.
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def aes_gcm_rate():
+    out = subprocess.run(["openssl", "speed", "-evp", "aes-256-gcm", "-bytes", "262144", "-seconds", "3"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"^AES-256-GCM\s+([\d.]+)k", out, re.M) or re.search(r"aes-256-gcm\s+([\d.]+)k", out, re.M | re.I)
+    return float(m.group(1)) * 1000 if m else None  # bytes per second
+
+
+def wait_ready(port, limit=60):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def post_file(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600, blocksize=1 << 20)
+    with open(path, "rb") as f:
+        conn.request("POST", "/v1/messages", body=f,
+                     headers={"Content-Type": "application/xml", "Content-Length": str(os.path.getsize(path))})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=str(ROOT / "build/xoevgate"))
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--keep")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="xoev-large-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    procs = []
+    try:
+        message = work / "message.xml"
+        process_id = str(uuid.uuid4())
+        subprocess.run(["/usr/bin/python3", str(ROOT / "tests/tools/large_xdomea.py"), str(args.size_mb), str(message),
+                        "--process-id", process_id], check=True)
+        size = message.stat().st_size
+        mid = f"{process_id}-0503"
+
+        env = dict(os.environ, XML_CATALOG_FILES=str(ROOT / "schemas/catalog.xml"))
+        t = time.monotonic()
+        lint = subprocess.run(["xmllint", "--stream", "--noout", "--schema", str(XSD), str(message)], env=env,
+                              capture_output=True, text=True)
+        xmllint_s = time.monotonic() - t
+        rate = aes_gcm_rate()
+        aes_s = size / rate if rate else 0.0
+        baseline_s = xmllint_s + aes_s
+
+        dev = subprocess.Popen([args.binary, "dev-kafka", "--brokers", "1"], stdout=subprocess.PIPE,
+                               stderr=open(work / "dev-kafka.log", "wb"))
+        procs.append(dev)
+        bootstrap = dev.stdout.readline().decode().strip()
+        keygen(work, "gateway", "ES256")
+        keygen(work, "archiv")
+        port = free_port()
+        (work / "gateway.yaml").write_text(f"""gateway:
+  listen: 127.0.0.1:{port}
+  max_message_bytes: {size + 1024}
+  state_directory: state
+kafka:
+  bootstrap: "{bootstrap}"
+schemas:
+  catalog: {ROOT / 'schemas/catalog.yaml'}
+keys:
+  signing: keys/gateway.jwk
+  trusted_gateways: [keys/gateway.pub.jwk]
+destinations:
+  - id: archiv
+    topic: xoev.archiv
+    encryption_keys: [keys/archiv.pub.jwk]
+    adapter:
+      type: file
+      directory: inbox
+      decryption_keys: [keys/archiv.jwk]
+routes:
+  - name: aussonderung
+    match: {{standard: xdomea}}
+    destination: archiv
+{STANDARD}""")
+        gw = subprocess.Popen([args.binary, "serve", "--config", "gateway.yaml"], cwd=work,
+                              stdout=open(work / "gateway.log", "wb"), stderr=subprocess.STDOUT)
+        procs.append(gw)
+        dl = subprocess.Popen([args.binary, "deliver", "--config", "gateway.yaml", "--destination", "archiv"], cwd=work,
+                              stdout=open(work / "deliver.log", "wb"), stderr=subprocess.STDOUT)
+        procs.append(dl)
+        if not wait_ready(port):
+            raise SystemExit("gateway not ready; see " + str(work / "gateway.log"))
+        time.sleep(2)
+        idle = {"gateway": rss_mb(gw.pid, "VmRSS"), "deliverer": rss_mb(dl.pid, "VmRSS")}
+        reset_peak(gw.pid)
+        reset_peak(dl.pid)
+        t = time.monotonic()
+        status, answer = post_file(port, message)
+        accepted_s = time.monotonic() - t
+        target = work / "inbox" / f"{mid}.xml"
+        while not target.exists() and time.monotonic() - t < 3600:
+            time.sleep(0.05)
+        delivered_s = time.monotonic() - t
+        peak = {"gateway": rss_mb(gw.pid, "VmHWM"), "deliverer": rss_mb(dl.pid, "VmHWM")}
+        identical = target.exists() and sha256(target) == sha256(message)
+        result = {
+            "sizeBytes": size, "status": status, "chunks": answer.get("chunks"),
+            "xmllintStreamSchemaSeconds": round(xmllint_s, 2), "xmllintValid": lint.returncode == 0,
+            "aes256gcmSeconds": round(aes_s, 2), "baselineSeconds": round(baseline_s, 2),
+            "acceptedSeconds": round(accepted_s, 2), "deliveredSeconds": round(delivered_s, 2),
+            "deliveredMBps": round(size / 1e6 / delivered_s, 1),
+            "speedVsBaseline": round(baseline_s / delivered_s, 2), "identical": identical,
+            "peakAboveIdleMB": {k: round(peak[k] - idle[k], 1) for k in peak},
+        }
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"large message: {size / 1e6:.0f} MB xdomea 3.0, {result['chunks']} chunks, status {status}")
+            print(f"  baseline   xmllint --stream --schema {xmllint_s:.1f} s (valid: {lint.returncode == 0})"
+                  f" + AES-256-GCM {aes_s:.1f} s = {baseline_s:.1f} s")
+            print(f"  xoevgate   202 after {accepted_s:.1f} s, delivered after {delivered_s:.1f} s"
+                  f" ({result['deliveredMBps']} MB/s) = {result['speedVsBaseline'] * 100:.0f} % of the baseline's speed"
+                  f" (target >= 50 %)")
+            print(f"  identical  {identical}")
+            print(f"  peak RSS above idle: gateway {result['peakAboveIdleMB']['gateway']} MB,"
+                  f" deliverer {result['peakAboveIdleMB']['deliverer']} MB (target <= 64 MB each)")
+    finally:
+        for p in reversed(procs):
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

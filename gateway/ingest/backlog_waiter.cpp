@@ -1,0 +1,63 @@
+#include "gateway/ingest/backlog_waiter.h"
+
+namespace xoev {
+
+BacklogWaiter::BacklogWaiter(BacklogMonitor& backlog, std::chrono::milliseconds period)
+    : backlog_(backlog), period_(period), thread_([this](std::stop_token stop) { run(stop); }) {}
+
+BacklogWaiter::~BacklogWaiter() {
+  thread_.request_stop();
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::vector<Waiting> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(waiting_);
+  }
+  for (auto& w : left) w.then(false);
+}
+
+void BacklogWaiter::when_admitted(std::string topic, size_t bytes, std::chrono::steady_clock::time_point deadline,
+                                  std::function<void(bool)> then) {
+  {
+    std::lock_guard lock(mu_);
+    waiting_.push_back({std::move(topic), bytes, deadline, std::move(then)});
+  }
+  wake_.notify_all();
+}
+
+size_t BacklogWaiter::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_.size();
+}
+
+void BacklogWaiter::run(const std::stop_token& stop) {
+  std::unique_lock lock(mu_);
+  while (!stop.stop_requested()) {
+    if (waiting_.empty()) {
+      wake_.wait(lock, stop, [&] { return !waiting_.empty(); });
+      continue;
+    }
+    lock.unlock();
+    backlog_.refresh_now();  // the deliverer's commits since the last look
+    lock.lock();
+    // Answered outside the lock: a `then` may call when_admitted again.
+    std::vector<std::pair<std::function<void(bool)>, bool>> answers;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (backlog_.admits(it->topic, it->bytes)) answers.emplace_back(std::move(it->then), true);
+      else if (now >= it->deadline) answers.emplace_back(std::move(it->then), false);
+      else {
+        ++it;
+        continue;
+      }
+      it = waiting_.erase(it);
+    }
+    lock.unlock();
+    for (auto& [then, admitted] : answers) then(admitted);
+    lock.lock();
+    wake_.wait_for(lock, stop, period_, [] { return false; });
+  }
+}
+
+}  // namespace xoev

@@ -1,0 +1,51 @@
+// Flow control for streamed submissions: a chunk that the backlog budget does not admit
+// yet waits here (the sender's upload waits with it, through TCP back-pressure) until the
+// deliverer has caught up, instead of being refused. One thread checks the waiting
+// chunks every `period`; a chunk still not admitted at its deadline is told `false`.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/kafka/backlog_monitor.h"
+
+namespace xoev {
+
+class BacklogWaiter {
+ public:
+  // While chunks wait, the waiter refreshes the monitor's offsets itself every `period`
+  // (its own refresh is slower), so an upload follows its deliverer closely.
+  BacklogWaiter(BacklogMonitor& backlog, std::chrono::milliseconds period = std::chrono::milliseconds(20));
+  ~BacklogWaiter();  // tells every waiting chunk `false`
+  BacklogWaiter(const BacklogWaiter&) = delete;
+  BacklogWaiter& operator=(const BacklogWaiter&) = delete;
+
+  // Calls `then(true)` once `bytes` more fit the topic's budget, or `then(false)` at the
+  // deadline or at shutdown. Runs `then` on the waiter's thread: it must only post work.
+  void when_admitted(std::string topic, size_t bytes, std::chrono::steady_clock::time_point deadline,
+                     std::function<void(bool)> then);
+  size_t waiting() const;
+
+ private:
+  struct Waiting {
+    std::string topic;
+    size_t bytes;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(bool)> then;
+  };
+  void run(const std::stop_token& stop);
+
+  BacklogMonitor& backlog_;
+  const std::chrono::milliseconds period_;
+  mutable std::mutex mu_;
+  std::condition_variable_any wake_;
+  std::vector<Waiting> waiting_;
+  std::jthread thread_;
+};
+
+}  // namespace xoev
