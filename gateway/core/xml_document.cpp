@@ -18,55 +18,6 @@ void refuse_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
   xmlStopParser(ctxt);
 }
 
-// Offset of the first start tag with more than `limit` attributes, or npos. In a
-// well-formed start tag every '=' outside quotes belongs to one attribute (or xmlns
-// declaration); comments, CDATA, PIs and declarations are skipped whole. For input that
-// is not well-formed the count may be off, but libxml2 refuses such input anyway.
-size_t find_element_with_too_many_attributes(std::string_view bytes, size_t limit) {
-  const auto skip_past = [&](size_t from, std::string_view end) {
-    const size_t at = bytes.find(end, from);
-    return at == std::string_view::npos ? bytes.size() : at + end.size();
-  };
-  size_t i = 0;
-  while ((i = bytes.find('<', i)) != std::string_view::npos) {
-    const std::string_view rest = bytes.substr(i);
-    if (rest.starts_with("<!--")) {
-      i = skip_past(i + 4, "-->");
-    } else if (rest.starts_with("<![CDATA[")) {
-      i = skip_past(i + 9, "]]>");
-    } else if (rest.starts_with("<?")) {
-      i = skip_past(i + 2, "?>");
-    } else if (rest.starts_with("<!") || rest.starts_with("</")) {
-      i = skip_past(i + 2, ">");
-    } else {
-      const size_t tag = i;
-      size_t attributes = 0;
-      char quote = 0;
-      for (++i; i < bytes.size(); ++i) {
-        const char c = bytes[i];
-        if (quote != 0) {
-          if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-          quote = c;
-        } else if (c == '=') {
-          if (++attributes > limit) return tag;
-        } else if (c == '>' || c == '<') {
-          break;
-        }
-      }
-    }
-  }
-  return std::string_view::npos;
-}
-
-Location location_of(std::string_view bytes, size_t offset) {
-  const std::string_view before = bytes.substr(0, offset);
-  const auto line = 1 + std::count(before.begin(), before.end(), '\n');
-  const size_t line_start = before.rfind('\n');
-  const size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
-  return {"", static_cast<int>(line), static_cast<int>(column)};
-}
-
 struct CtxtFree {
   void operator()(xmlParserCtxt* c) const { xmlFreeParserCtxt(c); }
 };
@@ -114,14 +65,7 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes)
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     return Problem::make(ProblemKind::payload_too_large, "document exceeds 2 GiB");
 
-  if (const size_t tag = find_element_with_too_many_attributes(bytes, kMaxXmlAttributesPerElement);
-      tag != std::string_view::npos) {
-    const Location where = location_of(bytes, tag);
-    const std::string msg = "an element has more than " + std::to_string(kMaxXmlAttributesPerElement) + " attributes";
-    Problem p = Problem::make(ProblemKind::malformed_xml, msg).at(where);
-    p.errors.push_back({where.line, where.column, "", msg});
-    return p;
-  }
+  if (auto where = AttributeCountScanner().scan(bytes)) return too_many_attributes_problem(*where);
 
   std::unique_ptr<xmlParserCtxt, CtxtFree> ctxt(xmlNewParserCtxt());
   if (!ctxt) return Problem::make(ProblemKind::internal, "cannot allocate XML parser");
@@ -134,27 +78,134 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes)
                                   options);
   std::unique_ptr<xmlDoc, XmlDocFree> doc(raw);
 
-  if (ctxt->_private != nullptr) {
-    const int line = ctxt->input ? ctxt->input->line : 1;
-    const int col = ctxt->input ? ctxt->input->col : 1;
-    Problem p = Problem::make(ProblemKind::malformed_xml,
-                              "a DOCTYPE/DTD is not allowed in messages (external entities and entity expansion are refused)")
-                    .at({"", line, col});
-    p.errors.push_back({line, col, "", "DOCTYPE not allowed"});
-    return p;
-  }
-  if (!doc || !ctxt->wellFormed) {
-    const xmlError* err = xmlCtxtGetLastError(ctxt.get());
-    int line = err ? err->line : 0;
-    int col = err ? err->int2 : 0;
-    std::string msg = err && err->message ? trim(err->message) : "not well-formed";
-    Problem p = Problem::make(ProblemKind::malformed_xml, msg).at({"", line, col});
-    p.errors.push_back({line, col, "", msg});
-    return p;
-  }
+  if (ctxt->_private != nullptr)
+    return doctype_refused_problem(ctxt->input ? ctxt->input->line : 1, ctxt->input ? ctxt->input->col : 1);
+  if (!doc || !ctxt->wellFormed) return parser_error_problem(ctxt.get());
   if (xmlDocGetRootElement(doc.get()) == nullptr)
     return Problem::make(ProblemKind::malformed_xml, "document has no root element").at({"", 1, 1});
   return XmlDocument(doc.release());
+}
+
+Result<XmlDocument> XmlDocument::adopt(std::unique_ptr<xmlDoc, XmlDocFree> doc) {
+  if (!doc || xmlDocGetRootElement(doc.get()) == nullptr)
+    return Problem::make(ProblemKind::malformed_xml, "document has no root element").at({"", 1, 1});
+  return XmlDocument(doc.release());
+}
+
+Problem too_many_attributes_problem(const Location& where) {
+  const std::string msg = "an element has more than " + std::to_string(kMaxXmlAttributesPerElement) + " attributes";
+  Problem p = Problem::make(ProblemKind::malformed_xml, msg).at(where);
+  p.errors.push_back({where.line, where.column, "", msg});
+  return p;
+}
+
+Problem doctype_refused_problem(int line, int column) {
+  Problem p = Problem::make(ProblemKind::malformed_xml,
+                            "a DOCTYPE/DTD is not allowed in messages (external entities and entity expansion are refused)")
+                  .at({"", line, column});
+  p.errors.push_back({line, column, "", "DOCTYPE not allowed"});
+  return p;
+}
+
+Problem parser_error_problem(xmlParserCtxt* ctxt) {
+  const xmlError* err = xmlCtxtGetLastError(ctxt);
+  int line = err ? err->line : 0;
+  int col = err ? err->int2 : 0;
+  std::string msg = err && err->message ? trim(err->message) : "not well-formed";
+  Problem p = Problem::make(ProblemKind::malformed_xml, msg).at({"", line, col});
+  p.errors.push_back({line, col, "", msg});
+  return p;
+}
+
+bool AttributeCountScanner::in_tag(char c, int line, int column) {
+  if (quote_ != 0) {
+    if (c == quote_) quote_ = 0;
+  } else if (c == '"' || c == '\'') {
+    quote_ = c;
+  } else if (c == '=') {
+    return ++attributes_ > limit_;
+  } else if (c == '>') {
+    state_ = State::text;
+  } else if (c == '<') {  // not well-formed; the next tag starts here
+    state_ = State::open;
+    tag_ = {"", line, column};
+  }
+  return false;
+}
+
+std::optional<Location> AttributeCountScanner::scan(std::string_view piece) {
+  static constexpr std::string_view kComment = "<!--";
+  static constexpr std::string_view kCdata = "<![CDATA[";
+  // Ends a run of `mark` mark characters followed by '>' ("-->", "]]>", "?>").
+  const auto terminator = [this](char c, char mark, std::size_t marks) {
+    if (c == mark) {
+      matched_ = std::min(matched_ + 1, marks);
+    } else {
+      if (c == '>' && matched_ == marks) state_ = State::text;
+      matched_ = 0;
+    }
+  };
+  for (const char c : piece) {
+    const int line = line_, column = column_;
+    if (c == '\n') {
+      ++line_;
+      column_ = 1;
+    } else {
+      ++column_;
+    }
+    switch (state_) {
+      case State::text:
+        if (c == '<') {
+          state_ = State::open;
+          tag_ = {"", line, column};
+        }
+        break;
+      case State::open:  // right after '<'
+        if (c == '!') {
+          state_ = State::bang;
+          pattern_ = {};
+          matched_ = 2;
+        } else if (c == '?') {
+          state_ = State::pi;
+          matched_ = 0;
+        } else if (c == '/') {
+          state_ = State::declaration;
+        } else {
+          state_ = State::tag;
+          attributes_ = 0;
+          quote_ = 0;
+          if (in_tag(c, line, column)) return tag_;
+        }
+        break;
+      case State::bang:  // "<!" and maybe more of "<!--" or "<![CDATA["
+        if (matched_ == 2) pattern_ = c == '-' ? kComment : c == '[' ? kCdata : std::string_view{};
+        if (!pattern_.empty() && c == pattern_[matched_]) {
+          if (++matched_ == pattern_.size()) {
+            state_ = pattern_ == kComment ? State::comment : State::cdata;
+            matched_ = 0;
+          }
+        } else {
+          state_ = c == '>' ? State::text : State::declaration;
+        }
+        break;
+      case State::comment:
+        terminator(c, '-', 2);
+        break;
+      case State::cdata:
+        terminator(c, ']', 2);
+        break;
+      case State::pi:
+        terminator(c, '?', 1);
+        break;
+      case State::declaration:
+        if (c == '>') state_ = State::text;
+        break;
+      case State::tag:
+        if (in_tag(c, line, column)) return tag_;
+        break;
+    }
+  }
+  return std::nullopt;
 }
 
 const xmlNode* XmlDocument::root() const { return xmlDocGetRootElement(doc_.get()); }

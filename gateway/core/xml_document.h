@@ -14,7 +14,9 @@
 #include <libxml/tree.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,11 @@ class XmlDocument {
   // element with more than kMaxXmlAttributesPerElement attributes).
   static Result<XmlDocument> parse(std::string_view bytes, size_t max_bytes = 64u << 20);
 
+  // Wraps a document that a parser with the same safety rules built (no DTD, no
+  // external entities, no network, bounded depth): the streaming inspector's skeleton.
+  // Problem malformed_xml when it has no root element.
+  static Result<XmlDocument> adopt(std::unique_ptr<xmlDoc, XmlDocFree> doc);
+
   xmlDoc* doc() const { return doc_.get(); }
   const xmlNode* root() const;
   std::string root_namespace() const;  // empty for no namespace
@@ -45,6 +52,39 @@ class XmlDocument {
   explicit XmlDocument(xmlDoc* d) : doc_(d) {}
   std::unique_ptr<xmlDoc, XmlDocFree> doc_;
 };
+
+// Finds a start tag with more than `limit` attributes in bytes that arrive in pieces
+// (any split). In a well-formed start tag every '=' outside quotes belongs to one
+// attribute (or xmlns declaration); comments, CDATA, PIs and declarations are skipped
+// whole. For input that is not well-formed the count may be off, but libxml2 refuses
+// such input anyway. Linear, so it can run before libxml2 sees the bytes.
+class AttributeCountScanner {
+ public:
+  explicit AttributeCountScanner(std::size_t limit = kMaxXmlAttributesPerElement) : limit_(limit) {}
+  // The place (line, column of its '<') of the first offending tag, once it is seen.
+  std::optional<Location> scan(std::string_view piece);
+
+ private:
+  enum class State { text, open, bang, comment, cdata, pi, declaration, tag };
+  // One byte of a start tag; true when the tag has too many attributes.
+  bool in_tag(char c, int line, int column);
+
+  std::size_t limit_;
+  std::string_view pattern_;  // which of "<!--" / "<![CDATA[" is being matched
+  State state_ = State::text;
+  std::size_t matched_ = 0;   // bytes of "<!--" / "<![CDATA[" seen after "<!", or of a terminator
+  std::size_t attributes_ = 0;
+  char quote_ = 0;
+  int line_ = 1, column_ = 1;  // of the next byte
+  Location tag_;
+};
+
+// The Problems of a refused parse, shared by the DOM and the streaming parser so both
+// report the same way.
+Problem too_many_attributes_problem(const Location& where);
+Problem doctype_refused_problem(int line, int column);
+// malformed_xml from the parser's last error (line, column, message).
+Problem parser_error_problem(xmlParserCtxt* ctxt);
 
 // Call once before any thread parses (libxml2 requires it). Also installs the
 // process-wide external-entity loader: it never goes to the network, and a thread

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,15 @@ class MessageInspector {
   Result<Inspection> accept(std::string_view bytes) const;
 
   const SchemaCatalog* catalog() const { return catalog_.get(); }
+  const std::vector<InboundAdapterPtr>& adapters() const { return adapters_; }
+  size_t max_message_bytes() const { return max_message_bytes_; }
+
+  // The stages between parsing and validation, on a parsed document (the whole one,
+  // or the streaming inspector's skeleton): root, schema entry, adapter, header with
+  // the catalog's standard, field checks, and that a schema exists when a catalog is
+  // configured. `derive_id` gives the message id when the head has none (it may return
+  // "" while the bytes are not all known). False, with out.problem, when one refused.
+  bool inspect_head(const XmlDocument& doc, const std::function<std::string()>& derive_id, Inspection& out) const;
 
  private:
   std::vector<InboundAdapterPtr> adapters_;
@@ -53,5 +63,7 @@ class MessageInspector {
 // SHA-256 (RFC 9562 UUIDv8), so the same document resent is recognised and answered
 // 200. Every id must pass check_routing_fields (gateway/core/routing_fields.h).
 std::string derived_message_id(std::string_view bytes);
+// The same from the SHA-256 of the bytes (for bytes that arrive in pieces).
+std::string derived_message_id_from_sha256(const unsigned char (&digest)[32]);
 
 }  // namespace xoev

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "gateway/core/glob.h"
+#include "gateway/schema/validation_errors.h"
 
 namespace xoev {
 namespace {
@@ -85,37 +86,13 @@ class CatalogReader {
 
 std::string version_attribute(const XmlDocument& doc) { return attribute(doc.root(), "version"); }
 
-bool matches(const SchemaEntry& e, const XmlDocument& doc) {
-  if (doc.root_namespace() != e.root_namespace) return false;
-  if (!e.root_version.empty() && version_attribute(doc) != e.root_version) return false;
-  const std::string name = doc.root_name();
+bool matches(const SchemaEntry& e, std::string_view root_namespace, std::string_view root_name,
+             std::string_view version) {
+  if (root_namespace != e.root_namespace) return false;
+  if (!e.root_version.empty() && version != e.root_version) return false;
   for (const auto& g : e.root_elements)
-    if (glob_match(g, name)) return true;
+    if (glob_match(g, root_name)) return true;
   return false;
-}
-
-struct ErrorCollector {
-  std::vector<ProblemError> errors;
-  size_t dropped = 0;
-};
-
-void collect_validation_error(void* user, xmlErrorPtr err) {
-  auto& c = *static_cast<ErrorCollector*>(user);
-  if (err == nullptr || err->level == XML_ERR_WARNING) return;
-  if (c.errors.size() >= SchemaCatalog::kMaxErrors) {
-    ++c.dropped;
-    return;
-  }
-  ProblemError e;
-  e.line = err->line;
-  e.column = err->int2 > 0 ? err->int2 : 0;  // libxml2 2.9 knows columns only for parser errors
-  if (err->node != nullptr) {
-    const auto* node = static_cast<const xmlNode*>(err->node);
-    e.element = element_path(node->type == XML_ELEMENT_NODE ? node : node->parent);
-    if (e.line == 0) e.line = line_of(node);
-  }
-  e.message = trim(err->message ? err->message : "schema validation error");
-  c.errors.push_back(std::move(e));
 }
 
 struct ValidCtxtFree {
@@ -205,12 +182,7 @@ Result<std::shared_ptr<const SchemaCatalog>> SchemaCatalog::load(const fs::path&
 }
 
 const SchemaEntry* SchemaCatalog::find(const XmlDocument& doc) const {
-  const SchemaEntry* best = nullptr;
-  for (const auto& e : entries_) {
-    if (!matches(e, doc)) continue;
-    if (best == nullptr || (best->root_version.empty() && !e.root_version.empty())) best = &e;
-  }
-  return best;
+  return find(doc.root_namespace(), doc.root_name(), version_attribute(doc));
 }
 
 Status SchemaCatalog::validate(const SchemaEntry& entry, const XmlDocument& doc) const {
@@ -218,27 +190,23 @@ Status SchemaCatalog::validate(const SchemaEntry& entry, const XmlDocument& doc)
     return Problem::make(ProblemKind::internal, "no compiled schema for " + entry.standard);
   std::unique_ptr<xmlSchemaValidCtxt, ValidCtxtFree> ctxt(xmlSchemaNewValidCtxt(entry.compiled->get()));
   if (!ctxt) return Problem::make(ProblemKind::internal, "cannot allocate a schema validation context");
-  ErrorCollector collector;
+  ValidationErrors collector;
   xmlSchemaSetValidStructuredErrors(ctxt.get(), collect_validation_error, &collector);
   const int rc = xmlSchemaValidateDoc(ctxt.get(), doc.doc());
   if (rc == 0) return ok_status();
   if (rc < 0 && collector.errors.empty())
     return Problem::make(ProblemKind::internal, "libxml2 could not run the schema validation");
+  return schema_invalid_problem(entry, std::move(collector));
+}
 
-  const size_t total = collector.errors.size() + collector.dropped;
-  const std::string name = entry.standard + (entry.version.empty() ? "" : " " + entry.version);
-  std::string detail = "the message does not conform to the " + name + " schema (" + entry.xsd.filename().string() +
-                       "): " + std::to_string(total) + (total == 1 ? " error" : " errors");
-  if (!collector.errors.empty()) {
-    const auto& first = collector.errors.front();
-    detail += "; first at line " + std::to_string(first.line) + ": " + first.message;
+const SchemaEntry* SchemaCatalog::find(std::string_view root_namespace, std::string_view root_name,
+                                       std::string_view version_attribute) const {
+  const SchemaEntry* best = nullptr;
+  for (const auto& e : entries_) {
+    if (!matches(e, root_namespace, root_name, version_attribute)) continue;
+    if (best == nullptr || (best->root_version.empty() && !e.root_version.empty())) best = &e;
   }
-  if (collector.dropped > 0) detail += " (only the first " + std::to_string(kMaxErrors) + " are listed)";
-  Problem p = Problem::make(ProblemKind::schema_invalid, detail);
-  if (!collector.errors.empty()) p.location = Location{"", collector.errors.front().line,
-                                                        collector.errors.front().column};
-  p.errors = std::move(collector.errors);
-  return p;
+  return best;
 }
 
 }  // namespace xoev

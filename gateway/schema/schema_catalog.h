@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/config/config.h"
@@ -38,6 +39,9 @@ class SchemaCatalog {
   // Configured standards come first; among them and among the shipped ones, an
   // entry that pins root_version beats one that does not.
   const SchemaEntry* find(const XmlDocument& doc) const;
+  // The same by the root's parts, known before the document is (streaming ingest).
+  const SchemaEntry* find(std::string_view root_namespace, std::string_view root_name,
+                          std::string_view version_attribute) const;
 
   // Ok, or Problem schema_invalid with errors[] {line, column, element path, message}
   // (at most kMaxErrors). Thread-safe: a fresh validation context per call.
