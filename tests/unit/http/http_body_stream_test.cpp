@@ -21,6 +21,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "gateway/http/body_stream.h"
@@ -120,13 +121,13 @@ class RecordingSink : public BodyStream {
   std::shared_ptr<SinkLog> log_;
 };
 
-PathRouter make_router(const std::shared_ptr<SinkLog>& log, std::uint64_t stream_above) {
+PathRouter make_router(const std::shared_ptr<SinkLog>& log, std::uint64_t stream_above, const std::string& path) {
   PathRouter router;
-  router.add("POST", "/up", [](HttpRequest&& request, Responder respond) {
+  router.add("POST", path, [](HttpRequest&& request, Responder respond) {
     respond(HttpResponse::json(200, {{"bytes", request.body.size()}, {"streamed", false}}));
   });
   router.add_streaming(
-      "POST", "/up",
+      "POST", path,
       [log](const HttpRequest& head, Responder& respond) -> std::unique_ptr<BodyStream> {
         if (head.header("authorization") == "deny") {
           respond(HttpResponse::problem(xoev::Problem::make(xoev::ProblemKind::unauthenticated, "no"), head.path));
@@ -260,9 +261,9 @@ struct Running {
   std::unique_ptr<HttpServer> server;
 };
 
-Running start(HttpServer::Options options, std::uint64_t stream_above = 64 * 1024) {
+Running start(HttpServer::Options options, std::uint64_t stream_above = 64 * 1024, const std::string& path = "/up") {
   Running running;
-  auto server = HttpServer::start(options, make_router(running.log, stream_above));
+  auto server = HttpServer::start(options, make_router(running.log, stream_above, path));
   EXPECT_TRUE(server) << server.problem().one_line();
   if (server) running.server = std::move(server).value();
   return running;
@@ -504,4 +505,40 @@ TEST(BodyStream, TlsRoundTripWithTheClientsFileBody) {
   EXPECT_EQ(body["hash"], std::to_string(expected_hash(size)));
   EXPECT_EQ(last_sent, size);
   EXPECT_EQ(last_total, size);
+}
+
+// `xoevgate send` as a real process: a large file is streamed (the sender's peak memory
+// stays far below the file's size), answered once, with progress on stderr.
+TEST(BodyStream, SendCommandStreamsALargeFileWithProgress) {
+  if (!std::filesystem::exists(XOEV_BINARY)) GTEST_FAIL() << "build target xoevgate first: " << XOEV_BINARY;
+  auto s = start(loopback_options(), 64 * 1024, "/v1/messages");
+  ASSERT_TRUE(s.server);
+  const auto dir = std::filesystem::temp_directory_path() / ("xoev-send-stream-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::uint64_t size = 96 * kMiB;
+  {
+    std::ofstream out(dir / "large.xml", std::ios::binary);
+    for (std::uint64_t offset = 0; offset < size; offset += kMiB) out << body_bytes(offset, kMiB);
+  }
+  const std::string command = "/usr/bin/time -f 'peak-kib %M' " + std::string(XOEV_BINARY) +
+                              " send --progress --url http://127.0.0.1:" + std::to_string(s.server->port()) + " " +
+                              (dir / "large.xml").string() + " >" + (dir / "out").string() + " 2>" +
+                              (dir / "err").string();
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  std::ifstream out_file(dir / "out");
+  std::string line;
+  ASSERT_TRUE(std::getline(out_file, line));
+  const auto result = nlohmann::json::parse(line);
+  EXPECT_EQ(result["status"], 201) << line;
+  EXPECT_EQ(result["response"]["bytes"], size);
+  EXPECT_EQ(result["response"]["hash"], std::to_string(expected_hash(size)));
+  EXPECT_FALSE(std::getline(out_file, line)) << "one JSON line per file";
+  std::stringstream err;
+  err << std::ifstream(dir / "err").rdbuf();
+  EXPECT_NE(err.str().find("96.0 MiB / 96.0 MiB (100%)"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("MiB/s"), std::string::npos);
+  const auto peak = err.str().find("peak-kib ");
+  ASSERT_NE(peak, std::string::npos) << err.str();
+  EXPECT_LT(std::stoull(err.str().substr(peak + 9)), 48u * 1024u) << "the sender held the file";
+  std::filesystem::remove_all(dir);
 }
