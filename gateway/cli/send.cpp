@@ -2,17 +2,20 @@
 // POST /v1/messages and prints one JSON line per file, for people and scripts.
 // Credentials: --token, or --client-id/--client-secret (a token from POST /v1/token,
 // client_secret_basic), and/or --cert/--key for mutual TLS. 429 and 503 are retried
-// after the gateway's Retry-After (at most --retries times).
+// after the gateway's Retry-After (at most --retries times). Files are streamed from
+// disk, never held whole; for files over 8 MiB progress goes to stderr when it is a
+// terminal or --progress is given (stdout stays one JSON line per file).
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
+#include <optional>
 #include <thread>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "gateway/cli/command.h"
 #include "gateway/http/http_client.h"
@@ -26,6 +29,48 @@ struct SendArgs {
   std::string ca_file, certificate, key;
   std::string token, client_id, client_secret;
   int retries = 5;
+  bool progress = false;
+};
+
+constexpr std::uint64_t kProgressAboveBytes = 8u << 20;
+constexpr std::chrono::milliseconds kProgressInterval{500};
+
+std::string mebibytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+// "FILE: 120.0 MiB / 1024.0 MiB (11%), 85.3 MiB/s" at most twice a second, on one
+// line rewritten in place on a terminal.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string file)
+      : file_(std::move(file)), terminal_(::isatty(STDERR_FILENO) == 1), started_(std::chrono::steady_clock::now()) {}
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  ~ProgressLine() {
+    if (shown_ && terminal_) std::cerr << std::endl;
+  }
+
+  void operator()(std::uint64_t sent, std::uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (sent < total && shown_ && now - last_shown_ < kProgressInterval) return;
+    last_shown_ = now;
+    shown_ = true;
+    const double seconds = std::max(std::chrono::duration<double>(now - started_).count(), 1e-3);
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f MiB/s", static_cast<double>(sent) / seconds / (1024.0 * 1024.0));
+    std::cerr << (terminal_ ? "\r" : "") << file_ << ": " << mebibytes(sent) << " / " << mebibytes(total) << " ("
+              << (total == 0 ? 100 : sent * 100 / total) << "%), " << rate << (terminal_ ? "\x1b[K" : "\n")
+              << std::flush;
+  }
+
+ private:
+  std::string file_;
+  bool terminal_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point started_, last_shown_;
 };
 
 constexpr std::chrono::seconds kMaxRetryWait{60};
@@ -89,13 +134,20 @@ std::chrono::seconds retry_after(const xoev::http::HttpClientResponse& response)
   return std::min<std::chrono::seconds>(std::chrono::seconds(std::max(seconds, 1LL)), kMaxRetryWait);
 }
 
-xoev::Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return xoev::Problem::make(xoev::ProblemKind::io_error, "cannot read " + path);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return xoev::Problem::make(xoev::ProblemKind::io_error, "cannot read " + path);
-  return bytes.str();
+// Streams `file` as the body; with progress on stderr when asked and the file is large.
+xoev::Result<xoev::http::HttpClientResponse> post_file(const xoev::http::HttpClient& client,
+                                                       const xoev::http::HttpClientRequest& request,
+                                                       const std::string& file, bool progress) {
+  xoev::http::HttpClientFileBody body;
+  body.path = file;
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(file, size_error);
+  std::optional<ProgressLine> line;
+  if (progress && !size_error && size > kProgressAboveBytes) {
+    line.emplace(file);
+    body.on_progress = [&line](std::uint64_t sent, std::uint64_t total) { (*line)(sent, total); };
+  }
+  return client.send(request, body);
 }
 
 // The gateway answers JSON; anything else is shown as a string rather than lost.
@@ -111,6 +163,7 @@ void print_line(const nlohmann::json& line) {
 
 int run_send(const SendArgs& args) {
   xoev::http::HttpClient::Options options;
+  // Per file; while a file is being sent it bounds progress (each piece), not the whole file.
   options.total_timeout = std::chrono::milliseconds(static_cast<long long>(args.timeout_seconds * 1000));
   options.connect_timeout = std::min(options.total_timeout, std::chrono::milliseconds(5000));
   options.ca_file = args.ca_file;
@@ -129,14 +182,14 @@ int run_send(const SendArgs& args) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
 
   int exit_code = 0;
+  const bool progress = args.progress || ::isatty(STDERR_FILENO) == 1;
+  const xoev::http::HttpClientRequest request{"POST", url, headers, ""};
   for (const auto& file : args.files) {
-    auto body = read_file(file);
-    xoev::Result<xoev::http::HttpClientResponse> response =
-        body ? client->send({"POST", url, headers, *body}) : xoev::Result<xoev::http::HttpClientResponse>(body.problem());
+    auto response = post_file(*client, request, file, progress);
     for (int attempt = 0; attempt < args.retries && response && (response->status == 429 || response->status == 503);
          ++attempt) {
       std::this_thread::sleep_for(retry_after(*response));
-      response = client->send({"POST", url, headers, *body});
+      response = post_file(*client, request, file, progress);
     }
     if (!response) {
       print_line({{"file", file}, {"error", response.problem().to_json()}});
@@ -155,7 +208,7 @@ XOEVGATE_COMMAND("send", "submit XML files to a gateway (POST /v1/messages), one
                    auto args = std::make_shared<SendArgs>();
                    sub.add_option("--url", args->url, "gateway base URL, e.g. http://127.0.0.1:8080")->required();
                    sub.add_option("files", args->files, "XML files to submit")->required();
-                   sub.add_option("--timeout", args->timeout_seconds, "seconds per file (default 30)")
+                   sub.add_option("--timeout", args->timeout_seconds, "seconds per file; for a large one, per piece sent (default 30)")
                        ->check(CLI::PositiveNumber);
                    sub.add_option("--cacert", args->ca_file, "PEM CA bundle for https (default: system store)");
                    sub.add_option("--cert", args->certificate, "PEM client certificate for mutual TLS");
@@ -166,6 +219,8 @@ XOEVGATE_COMMAND("send", "submit XML files to a gateway (POST /v1/messages), one
                                   "its secret (default: $XOEVGATE_CLIENT_SECRET, which `ps` does not show)");
                    sub.add_option("--retries", args->retries, "retries of 429/503 after Retry-After (default 5)")
                        ->check(CLI::Range(0, 100));
+                   sub.add_flag("--progress", args->progress,
+                                "show progress of files over 8 MiB on stderr (default: when stderr is a terminal)");
                    return [args] {
                      if (args->client_secret.empty())
                        if (const char* env = std::getenv("XOEVGATE_CLIENT_SECRET")) args->client_secret = env;

@@ -9,11 +9,16 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <filesystem>
+#include <fstream>
 #include <type_traits>
+#include <vector>
 
 #include "gateway/http/url.h"
 
@@ -33,6 +38,7 @@ struct HttpClient::Tls {
 namespace {
 
 constexpr std::uint32_t kResponseHeaderLimit = 64 * 1024;
+constexpr std::size_t kFilePieceBytes = 256 * 1024;
 
 // Runs the io_context until the one operation started by `start` completes. Timeouts
 // come from the stream's own expiry timer, so run() always returns.
@@ -52,6 +58,7 @@ bool is_tls_error(const beast::error_code& ec) {
 struct Exchange {
   const Url& url;
   const HttpClientRequest& request;
+  const HttpClientFileBody* file_body;  // null: request.body
   const HttpClientOptions& options;
   Clock::time_point deadline;
 
@@ -77,8 +84,9 @@ struct Exchange {
     return Problem::make(ProblemKind::io_error, std::string(step) + " " + where + " failed: " + ec.message());
   }
 
-  bhttp::request<bhttp::string_body> message() const {
-    bhttp::request<bhttp::string_body> req;
+  template <class Body>
+  bhttp::request<Body> message() const {
+    bhttp::request<Body> req;
     const auto verb = bhttp::string_to_verb(request.method);
     if (verb == bhttp::verb::unknown) {
       req.method_string(request.method);
@@ -95,8 +103,10 @@ struct Exchange {
       }
       req.set(name, value);
     }
-    req.body() = request.body;
-    req.prepare_payload();
+    if constexpr (std::is_same_v<Body, bhttp::string_body>) {
+      req.body() = request.body;
+      req.prepare_payload();
+    }
     req.keep_alive(false);  // one request per connection; no pool (yet)
     return req;
   }
@@ -119,10 +129,62 @@ struct Exchange {
       if (ec) return failure("in the handshake with", ec, tls_handle);
     }
 
-    auto req = message();
-    ec = run_one(ioc, [&](auto handler) { bhttp::async_write(stream, req, handler); });
-    if (ec) return failure("sending the request to", ec, tls_handle);
+    if (file_body == nullptr) {
+      auto req = message<bhttp::string_body>();
+      ec = run_one(ioc, [&](auto handler) { bhttp::async_write(stream, req, handler); });
+      if (ec) return failure("sending the request to", ec, tls_handle);
+    } else {
+      auto written = write_file_request(ioc, stream, ec);
+      if (!written) return std::move(written).problem();
+      if (ec) {
+        // A server may answer before taking the whole body (401, 413) and close: its
+        // answer says more than the broken pipe, so look for it briefly.
+        tcp_layer.expires_after(std::min<Clock::duration>(options.total_timeout, std::chrono::seconds(2)));
+        auto early = read_response(ioc, stream, tls_handle);
+        if (early) return early;
+        return failure("sending the request to", ec, tls_handle);
+      }
+      tcp_layer.expires_after(options.total_timeout);
+    }
+    return read_response(ioc, stream, tls_handle);
+  }
 
+  // The header with the file's size as Content-Length, then the file piece by piece.
+  // A Problem for a file that cannot be read; `ec` for a connection that failed.
+  template <class Stream>
+  Status write_file_request(net::io_context& ioc, Stream& stream, beast::error_code& ec) const {
+    const auto& path = file_body->path;
+    std::ifstream in(path, std::ios::binary);
+    std::error_code size_error;
+    const auto size = std::filesystem::file_size(path, size_error);
+    if (!in || size_error) return Problem::make(ProblemKind::io_error, "cannot read " + path);
+    auto head = message<bhttp::empty_body>();
+    head.content_length(size);
+    bhttp::request_serializer<bhttp::empty_body> serializer(head);
+    ec = run_one(ioc, [&](auto handler) { bhttp::async_write_header(stream, serializer, handler); });
+    if (ec) return ok_status();
+    std::vector<char> piece(kFilePieceBytes);
+    std::uint64_t sent = 0;
+    while (sent < size) {
+      in.read(piece.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(piece.size(), size - sent)));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      if (got == 0) {
+        return Problem::make(ProblemKind::io_error, path + " shrank while it was sent (" +
+                                                        std::to_string(sent) + " of " + std::to_string(size) + " bytes)");
+      }
+      ec = run_one(ioc, [&](auto handler) { net::async_write(stream, net::buffer(piece.data(), got), handler); });
+      if (ec) return ok_status();
+      sent += got;
+      beast::get_lowest_layer(stream).expires_after(options.total_timeout);  // progress, not the whole file
+      if (file_body->on_progress) file_body->on_progress(sent, size);
+    }
+    return ok_status();
+  }
+
+  template <class Stream>
+  Result<HttpClientResponse> read_response(net::io_context& ioc, Stream& stream, SSL* tls_handle) const {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    beast::error_code ec;
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.header_limit(kResponseHeaderLimit);
@@ -211,9 +273,17 @@ Result<HttpClient> HttpClient::create(const Options& options) {
 }
 
 Result<HttpClientResponse> HttpClient::send(const HttpClientRequest& request) const {
+  return exchange(request, nullptr);
+}
+
+Result<HttpClientResponse> HttpClient::send(const HttpClientRequest& request, const HttpClientFileBody& body) const {
+  return exchange(request, &body);
+}
+
+Result<HttpClientResponse> HttpClient::exchange(const HttpClientRequest& request, const HttpClientFileBody* body) const {
   auto url = Url::parse(request.url);
   if (!url) return std::move(url).problem();
-  const Exchange exchange{*url, request, options_, Clock::now() + options_.total_timeout};
+  const Exchange exchange{*url, request, body, options_, Clock::now() + options_.total_timeout};
 
   net::io_context ioc(1);
   tcp::resolver resolver(ioc);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -16,7 +18,9 @@ namespace xoev::http {
 
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds total_timeout{30000};  // the whole exchange, connect included
+  // The whole exchange, connect included. With a file body it bounds progress instead:
+  // each piece of the file sent, and the response after the last, get this long anew.
+  std::chrono::milliseconds total_timeout{30000};
   std::string ca_file;             // PEM bundle that server certificates must chain to; empty: system store
   std::string client_certificate;  // PEM certificate (chain) presented for mutual TLS; empty: none
   std::string client_key;          // PEM private key of client_certificate
@@ -28,6 +32,14 @@ struct HttpClientRequest {
   std::string url;     // http://host[:port]/path or https://...
   HeaderList headers;  // extra fields; Host, Content-Length and Connection are set by the client
   std::string body;
+};
+
+// A request body read from a file (instead of HttpClientRequest::body): sent with the
+// file's size as Content-Length, in pieces of 256 KiB, so a large file is never held whole.
+struct HttpClientFileBody {
+  std::string path;
+  // Told after each piece (bytes sent so far, file size), on the calling thread; may be empty.
+  std::function<void(std::uint64_t sent, std::uint64_t total)> on_progress;
 };
 
 struct HttpClientResponse {
@@ -48,10 +60,13 @@ class HttpClient {
   // Any HTTP status is a response; a Problem (io_error) means no response: refused,
   // timed out, TLS failure (with the reason), or an unusable URL (usage). Thread-safe.
   Result<HttpClientResponse> send(const HttpClientRequest& request) const;
+  // The same with the body from a file (request.body is ignored).
+  Result<HttpClientResponse> send(const HttpClientRequest& request, const HttpClientFileBody& body) const;
 
  private:
   struct Tls;  // the OpenSSL client context, shared by copies of the client
   HttpClient(Options options, std::shared_ptr<const Tls> tls);
+  Result<HttpClientResponse> exchange(const HttpClientRequest& request, const HttpClientFileBody* body) const;
   Options options_;
   std::shared_ptr<const Tls> tls_;
 };

@@ -31,6 +31,22 @@ struct HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const Options& options, Handler handler) {
+  return start_with(options, std::move(handler), {});
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const Options& options, PathRouter router) {
+  auto shared = std::make_shared<const PathRouter>(std::move(router));
+  StreamRouteLookup lookup;
+  if (shared->has_streaming_routes()) {
+    lookup = [shared](std::string_view method, std::string_view path) { return shared->streaming_route(method, path); };
+  }
+  return start_with(
+      options, [shared](HttpRequest&& request, Responder respond) { (*shared)(std::move(request), std::move(respond)); },
+      std::move(lookup));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start_with(const Options& options, Handler handler,
+                                                           StreamRouteLookup stream_routes) {
   if (!handler) return Problem::make(ProblemKind::internal, "HttpServer::start needs a handler");
   auto endpoint = parse_listen_address(options.listen);
   if (!endpoint) return std::move(endpoint).problem();
@@ -39,7 +55,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const Options& options, Ha
                                             options.reserved_fd_min);
 
   auto impl = std::make_unique<Impl>(options.threads);
-  impl->context = std::make_shared<ServerContext>(options, std::move(handler), capacity);
+  impl->context = std::make_shared<ServerContext>(options, std::move(handler), capacity, std::move(stream_routes));
   auto listener = HttpListener::open(impl->ioc, *endpoint, impl->context);
   if (!listener) return std::move(listener).problem();
   impl->listener = std::move(listener).value();

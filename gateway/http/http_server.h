@@ -7,6 +7,7 @@
 
 #include "gateway/core/result.h"
 #include "gateway/http/handler.h"
+#include "gateway/http/path_router.h"
 #include "gateway/http/server_options.h"
 
 namespace xoev::http {
@@ -18,6 +19,8 @@ class HttpServer {
   // Binds (errors as a Problem, e.g. "address already in use") and starts the threads.
   // Also raises the open-file soft limit to the hard limit for many connections.
   static Result<std::unique_ptr<HttpServer>> start(const Options& options, Handler handler);
+  // Same, and the router's streaming routes take their large bodies as streams.
+  static Result<std::unique_ptr<HttpServer>> start(const Options& options, PathRouter router);
 
   ~HttpServer();  // stop()
   HttpServer(const HttpServer&) = delete;
@@ -31,6 +34,8 @@ class HttpServer {
 
  private:
   struct Impl;
+  static Result<std::unique_ptr<HttpServer>> start_with(const Options& options, Handler handler,
+                                                        StreamRouteLookup stream_routes);
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

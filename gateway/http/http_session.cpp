@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -38,6 +39,9 @@ constexpr std::size_t kFreeBytesPerConnection = 16 * 1024;
 // it. So we read and discard for a while first (bounded in time and bytes).
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 64u << 20;
+// A streamed body passes through one buffer of this size per connection, whatever the
+// body's size; it is what the memory budget counts for such a request.
+constexpr std::size_t kPieceBytes = 256 * 1024;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category();
@@ -59,7 +63,8 @@ StreamSession<Stream>::StreamSession(net::ip::tcp::socket&& socket, std::shared_
       body_share_(context_->body_memory),
       tls_(std::move(tls)),
       stream_(make_stream(std::move(socket), tls_.get())),
-      strand_(stream_.get_executor()) {
+      strand_(stream_.get_executor()),
+      pause_timer_(strand_) {
   beast::error_code ec;
   const auto peer = lowest().socket().remote_endpoint(ec);
   if (!ec) remote_address_ = peer.address().to_string();
@@ -70,7 +75,10 @@ StreamSession<Stream>::StreamSession(net::ip::tcp::socket&& socket, std::shared_
 }
 
 template <class Stream>
-StreamSession<Stream>::~StreamSession() { context_->remove_session(this); }
+StreamSession<Stream>::~StreamSession() {
+  abort_stream("the server stopped");
+  context_->remove_session(this);
+}
 
 template <class Stream>
 void StreamSession<Stream>::start() {
@@ -157,7 +165,9 @@ void StreamSession<Stream>::read_header() {
   const auto& options = context_->options;
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
-  parser_->body_limit(options.max_body_bytes);  // also rejects a too-large Content-Length up front
+  // The limit depends on whether the body streams, known after the header (on_header).
+  // (Not boost::none: Boost 1.74 compares a Content-Length against it as "greater".)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   parser_->on_chunk_header(chunk_header_check_);
   header_done_ = false;
   chunk_extension_too_long_ = false;
@@ -176,15 +186,11 @@ void StreamSession<Stream>::read_more() {
 template <class Stream>
 void StreamSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
-  if (!body_share_.resize(footprint())) {
-    return reject(server_busy("the server holds its limit of " + std::to_string(context_->body_memory.limit()) +
-                                  " bytes of request bodies; retry later",
-                              context_->options.busy_retry_after));
-  }
   if (!header_done_ && parser_->is_header_done()) {
     header_done_ = true;
     return on_header();
   }
+  if (!take_budget()) return;
   if (!parser_->is_done()) return read_more();
   lowest().expires_never();  // the Handler may take its time; nothing is read meanwhile
   dispatch(parser_->release());
@@ -192,22 +198,255 @@ void StreamSession<Stream>::on_read(beast::error_code ec, std::size_t) {
 }
 
 template <class Stream>
+bool StreamSession<Stream>::take_budget() {
+  if (body_share_.resize(footprint())) return true;
+  reject(server_busy("the server holds its limit of " + std::to_string(context_->body_memory.limit()) +
+                         " bytes of request bodies; retry later",
+                     context_->options.busy_retry_after));
+  return false;
+}
+
+template <class Stream>
 void StreamSession<Stream>::on_header() {
-  lowest().expires_at(request_started_ + context_->options.read_timeout);
+  const auto& options = context_->options;
+  lowest().expires_at(request_started_ + options.read_timeout);
   const auto& message = parser_->get();
+  if (const auto* route = stream_route_for(message)) return start_stream(*route);
+  if (const auto length = parser_->content_length(); length && *length > options.max_body_bytes) {
+    return on_read_error(bhttp::error::body_limit);  // refused before the body is sent
+  }
+  parser_->body_limit(options.max_body_bytes);  // a chunked body is counted as it comes
+  if (!take_budget()) return;
   const bool wants_continue =
       message.version() >= 11 && beast::iequals(message[bhttp::field::expect], "100-continue") && !parser_->is_done();
   if (!wants_continue) return on_read({}, 0);
+  send_continue_then(&StreamSession::read_more);
+}
+
+template <class Stream>
+void StreamSession<Stream>::send_continue_then(void (StreamSession::*next)()) {
   auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-  bhttp::async_write(stream_, *interim, [me = self(), interim](beast::error_code error, std::size_t) {
-    if (error) return me->close();
-    me->read_more();
+  bhttp::async_write(stream_, *interim, [me = self(), interim, next](beast::error_code error, std::size_t) {
+    if (error) {
+      me->abort_stream("the client went away: " + error.message());
+      return me->close();
+    }
+    ((*me).*next)();
   });
 }
 
 template <class Stream>
+HttpRequest StreamSession<Stream>::describe(const Request& message) const {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.path = path_of(request.target);
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.remote_address = remote_address_;
+  request.tls = kTls;
+  request.client_certificate = peer_certificate_;
+  return request;
+}
+
+template <class Stream>
+const StreamRoute* StreamSession<Stream>::stream_route_for(const Request& message) const {
+  if (!context_->stream_routes) return nullptr;
+  const auto length = parser_->content_length();
+  const bool chunked = parser_->chunked();
+  if (!chunked && !length) return nullptr;  // no body at all
+  const auto method = message.method_string();
+  const auto* route = context_->stream_routes(std::string_view(method.data(), method.size()),
+                                              path_of(std::string_view(message.target().data(), message.target().size())));
+  if (route == nullptr || !route->handler) return nullptr;
+  return chunked || *length > route->stream_above_bytes ? route : nullptr;
+}
+
+template <class Stream>
+Problem StreamSession<Stream>::stream_too_large() const {
+  return Problem::make(ProblemKind::payload_too_large,
+                       "the body exceeds the limit of " + std::to_string(context_->options.max_stream_bytes) + " bytes");
+}
+
+// The application sees the header first and decides: stream the body to a BodyStream, or
+// answer at once (the body then stays unread and the connection closes after the answer).
+template <class Stream>
+void StreamSession<Stream>::start_stream(const StreamRoute& route) {
+  const auto& options = context_->options;
+  const auto& message = parser_->get();
+  if (const auto length = parser_->content_length(); length && *length > options.max_stream_bytes) {
+    return reject(stream_too_large());
+  }
+  const bool wants_continue = message.version() >= 11 && beast::iequals(message[bhttp::field::expect], "100-continue");
+  const HttpRequest head = describe(message);
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  path_ = head.path;
+
+  phase_ = Phase::handling;
+  lowest().expires_never();
+  auto [respond, withdraw] = make_withdrawable_responder(weak_from_this(), context_, path_);
+  std::unique_ptr<BodyStream> body;
+  try {
+    body = route.handler(head, respond);
+  } catch (const std::exception& e) {
+    spdlog::error("http: streaming handler for {} {} threw: {}", head.method, path_, e.what());
+    body.reset();
+    respond(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  } catch (...) {
+    spdlog::error("http: streaming handler for {} {} threw a non-standard exception", head.method, path_);
+    body.reset();
+    respond(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  }
+  if (!body) {
+    parser_.reset();
+    keep_alive_ = false;
+    drain_after_answer_ = true;
+    pending_self_ = self();  // until the answer, which may come from another thread
+    return;
+  }
+  withdraw();
+  body_ = std::move(body);
+  stream_parser_.emplace(std::move(*parser_));
+  parser_.reset();
+  stream_parser_->body_limit(options.max_stream_bytes);  // counts a chunked body as it comes
+  stream_parser_->on_chunk_header(chunk_header_check_);
+  streamed_bytes_ = 0;
+  body_done_ = false;
+  awaiting_more_ = false;
+  piece_.resize(kPieceBytes);
+  phase_ = Phase::streaming;
+  if (!take_budget()) return;
+  if (wants_continue) return send_continue_then(&StreamSession::read_piece);
+  read_piece();
+}
+
+// Only while the session wants bytes does the read timeout run: it bounds the time
+// between bytes, not the whole body, which may take hours for a large one.
+template <class Stream>
+void StreamSession<Stream>::read_piece() {
+  lowest().expires_after(context_->options.read_timeout);
+  auto& body = stream_parser_->get().body();
+  body.data = piece_.data();
+  body.size = piece_.size();
+  body.more = true;
+  bhttp::async_read_some(stream_, buffer_, *stream_parser_,
+                         beast::bind_front_handler(&StreamSession::on_piece_read, self()));
+}
+
+template <class Stream>
+void StreamSession<Stream>::on_piece_read(beast::error_code ec, std::size_t) {
+  if (ec == bhttp::error::need_buffer) ec = {};  // the piece is full
+  if (ec) return fail_stream(ec);
+  if (phase_ != Phase::streaming || !body_) return;
+  const std::size_t got = piece_.size() - stream_parser_->get().body().size;
+  streamed_bytes_ += got;
+  if (streamed_bytes_ > context_->options.max_stream_bytes) return reject(stream_too_large());
+  body_done_ = stream_parser_->is_done();
+  if (got > 0) return hand_over_piece(got);
+  if (body_done_) return end_stream();
+  read_piece();
+}
+
+template <class Stream>
+void StreamSession<Stream>::hand_over_piece(std::size_t bytes) {
+  lowest().expires_never();  // waiting for the application is bounded by max_stream_pause instead
+  const auto number = ++pieces_;
+  awaiting_more_ = true;
+  pause_timer_.expires_after(context_->options.max_stream_pause);
+  pause_timer_.async_wait([me = self(), number](beast::error_code ec) {
+    if (!ec) me->on_pause_expired(number);
+  });
+  try {
+    body_->on_piece(std::string_view(piece_.data(), bytes), make_more(number));
+  } catch (const std::exception& e) {
+    spdlog::error("http: body stream for {} threw: {}", path_, e.what());
+    reject(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  } catch (...) {
+    spdlog::error("http: body stream for {} threw a non-standard exception", path_);
+    reject(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  }
+}
+
+// Like a Responder, more() holds the session weakly and never posts to a dead server.
+template <class Stream>
+std::function<void()> StreamSession<Stream>::make_more(std::uint64_t piece_number) {
+  auto called = std::make_shared<std::atomic<bool>>(false);
+  return [weak = weak_from_this(), context = context_, piece_number, called] {
+    if (called->exchange(true)) return;
+    context->while_alive([&] {
+      auto base = weak.lock();
+      if (!base) return;
+      auto me = std::static_pointer_cast<StreamSession>(base);
+      net::post(me->strand_, [me, piece_number] { me->on_more(piece_number); });
+    });
+  };
+}
+
+template <class Stream>
+void StreamSession<Stream>::on_more(std::uint64_t piece_number) {
+  if (phase_ != Phase::streaming || !awaiting_more_ || piece_number != pieces_ || !body_) return;
+  awaiting_more_ = false;
+  pause_timer_.cancel();
+  if (body_done_) return end_stream();
+  read_piece();
+}
+
+template <class Stream>
+void StreamSession<Stream>::on_pause_expired(std::uint64_t piece_number) {
+  if (phase_ != Phase::streaming || !awaiting_more_ || piece_number != pieces_) return;
+  const auto& options = context_->options;
+  spdlog::warn("http: body of {} from {} paused for more than {} s; giving up", path_, remote_address_,
+               options.max_stream_pause.count());
+  abort_stream("the application did not take the next piece within max_stream_pause");
+  reject(server_busy("the server could not take the body in time; retry later", options.busy_retry_after));
+}
+
+template <class Stream>
+void StreamSession<Stream>::end_stream() {
+  phase_ = Phase::handling;
+  lowest().expires_never();  // the application may take its time to answer
+  pause_timer_.cancel();
+  stream_parser_.reset();
+  std::vector<char>().swap(piece_);
+  body_share_.resize(footprint());
+  auto body = std::move(body_);
+  pending_self_ = self();
+  Responder respond = make_responder(weak_from_this(), context_, path_);
+  try {
+    body->on_end(respond);
+  } catch (const std::exception& e) {
+    spdlog::error("http: body stream for {} threw at its end: {}", path_, e.what());
+    respond(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  } catch (...) {
+    spdlog::error("http: body stream for {} threw a non-standard exception at its end", path_);
+    respond(HttpResponse::problem(Problem::make(ProblemKind::internal, "the request handler failed"), path_));
+  }
+}
+
+template <class Stream>
+void StreamSession<Stream>::fail_stream(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) return reject(stream_too_large());
+  abort_stream(chunk_extension_too_long_ ? "a chunk extension is too long" : ec.message());
+  on_read_error(ec);
+}
+
+template <class Stream>
+void StreamSession<Stream>::abort_stream(std::string_view why) {
+  pause_timer_.cancel();
+  auto body = std::move(body_);
+  if (!body) return;
+  try {
+    body->on_abort(why);
+  } catch (...) {  // the connection is going away anyway
+    spdlog::error("http: body stream for {} threw in on_abort", path_);
+  }
+}
+
+template <class Stream>
 std::size_t StreamSession<Stream>::footprint() const {
-  std::size_t bytes = buffer_.capacity();
+  std::size_t bytes = buffer_.capacity() + piece_.capacity();
   if (parser_) {
     // A Content-Length is reserved whole as soon as the first body byte arrives; count
     // it from the header on, so such a request is refused before its body is sent.
@@ -252,17 +491,8 @@ void StreamSession<Stream>::on_read_error(beast::error_code ec) {
 
 template <class Stream>
 void StreamSession<Stream>::dispatch(Request&& message) {
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  request.path = path_of(request.target);
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
+  HttpRequest request = describe(message);
   request.body = std::move(message.body());
-  request.remote_address = remote_address_;
-  request.tls = kTls;
-  request.client_certificate = peer_certificate_;
   version_ = message.version();
   keep_alive_ = message.keep_alive();
   path_ = request.path;
@@ -319,15 +549,21 @@ void StreamSession<Stream>::write_response(HttpResponse answer) {
 template <class Stream>
 void StreamSession<Stream>::on_written(bool keep_alive, beast::error_code ec, std::size_t) {
   response_ = {};
+  if (!ec && drain_after_answer_) {
+    drain_after_answer_ = false;
+    return on_rejected(ec, 0);  // the client may still be sending the body we did not read
+  }
   if (ec || !keep_alive) return close();
   wait_for_request();
 }
 
 template <class Stream>
 void StreamSession<Stream>::reject(const Problem& problem) {
+  abort_stream(problem.detail);
   if (const auto& hook = context_->options.on_refused) {
     std::string target;
     if (parser_ && parser_->is_header_done()) target = std::string(parser_->get().target().substr(0, 256));
+    if (stream_parser_) target = std::string(stream_parser_->get().target().substr(0, 256));
     try {
       hook(problem, target, remote_address_);
     } catch (...) {  // an observer must not take the connection down
@@ -338,8 +574,11 @@ void StreamSession<Stream>::reject(const Problem& problem) {
 
 template <class Stream>
 void StreamSession<Stream>::reject(const HttpResponse& answer) {
+  abort_stream("the server refused the request with HTTP " + std::to_string(answer.status));
   phase_ = Phase::writing;
   parser_.reset();
+  stream_parser_.reset();
+  std::vector<char>().swap(piece_);
   body_share_.resize(footprint());
   response_ = {};
   response_.version(11);
@@ -377,6 +616,7 @@ void StreamSession<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
 
 template <class Stream>
 void StreamSession<Stream>::close() {
+  abort_stream("the connection closed");
   phase_ = Phase::closed;
   beast::error_code ignored;
   lowest().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);

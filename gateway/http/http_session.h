@@ -3,15 +3,19 @@
 // it alive through shared_from_this, and it runs on its own strand. What it holds is
 // bounded: its read buffer by the header limit, its body by the shared MemoryBudget,
 // its lifetime by the handshake/header/read/idle timeouts, its existence by its
-// ConnectionTicket. StreamSession is the one implementation, over plain TCP or TLS;
+// ConnectionTicket. A request on a streaming route (body_stream.h) instead hands its body
+// to a BodyStream piece by piece through one fixed piece buffer, reading on only when
+// the application asks for more. StreamSession is the one implementation, over plain TCP or TLS;
 // HttpSession is what the server, the Responders and the eviction logic see.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -23,8 +27,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
+#include "gateway/http/body_stream.h"
 #include "gateway/http/server_context.h"
 
 namespace xoev::http {
@@ -68,7 +75,9 @@ class StreamSession final : public HttpSession {
  private:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
-  enum class Phase { waiting, reading, handling, writing, closed };
+  using StreamParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+  // streaming: a streamed body is being read or waits for the application's more().
+  enum class Phase { waiting, reading, streaming, handling, writing, closed };
 
   static Stream make_stream(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context* tls) {
     if constexpr (kTls) {
@@ -89,6 +98,23 @@ class StreamSession final : public HttpSession {
   void read_more();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void on_header();
+  // False after refusing the request with 503: the shared body budget is exhausted.
+  bool take_budget();
+  void send_continue_then(void (StreamSession::*next)());
+  HttpRequest describe(const Request& message) const;
+  const StreamRoute* stream_route_for(const Request& message) const;
+  void start_stream(const StreamRoute& route);
+  void read_piece();
+  void on_piece_read(boost::beast::error_code ec, std::size_t bytes);
+  void hand_over_piece(std::size_t bytes);
+  std::function<void()> make_more(std::uint64_t piece_number);
+  void on_more(std::uint64_t piece_number);
+  void on_pause_expired(std::uint64_t piece_number);
+  void end_stream();
+  void fail_stream(boost::beast::error_code ec);
+  // Tells the BodyStream (if any) that its body will not complete, once.
+  void abort_stream(std::string_view why);
+  Problem stream_too_large() const;
   void on_read_error(boost::beast::error_code ec);
   // Memory this connection's request occupies beyond the free allowance.
   std::size_t footprint() const;
@@ -109,8 +135,17 @@ class StreamSession final : public HttpSession {
   std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_, which refers to it
   Stream stream_;
   const boost::asio::any_io_executor strand_;
+  boost::asio::steady_timer pause_timer_;  // bounds the wait for a BodyStream's more()
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<StreamParser> stream_parser_;  // instead of parser_ while a body streams
+  std::unique_ptr<BodyStream> body_;           // the application's sink, until on_end/on_abort
+  std::vector<char> piece_;                    // the one buffer a streamed body passes through
+  std::uint64_t streamed_bytes_ = 0;
+  std::uint64_t pieces_ = 0;  // pieces handed over; a more() names its piece
+  bool awaiting_more_ = false;
+  bool body_done_ = false;
+  bool drain_after_answer_ = false;  // answered without reading the body: linger, then close
   std::function<void(std::uint64_t, boost::beast::string_view, boost::beast::error_code&)> chunk_header_check_;
   bool header_done_ = false;
   bool chunk_extension_too_long_ = false;

@@ -14,6 +14,27 @@ PathRouter& PathRouter::add(std::string method, std::string prefix, Handler hand
   return *this;
 }
 
+PathRouter& PathRouter::add_streaming(std::string method, std::string prefix, StreamingHandler handler,
+                                      std::uint64_t stream_above_bytes) {
+  streaming_.push_back({std::move(method), std::move(prefix), {std::move(handler), stream_above_bytes}});
+  return *this;
+}
+
+const StreamRoute* PathRouter::streaming_route(std::string_view method, std::string_view path) const {
+  const Streaming* best = nullptr;
+  for (const auto& candidate : streaming_) {
+    if (candidate.method != method || !path_has_prefix(path, candidate.prefix)) continue;
+    if (best == nullptr || candidate.prefix.size() > best->prefix.size()) best = &candidate;
+  }
+  if (best == nullptr) return nullptr;
+  for (const auto& route : routes_) {
+    if (route.method == method && path_has_prefix(path, route.prefix) && route.prefix.size() > best->prefix.size()) {
+      return nullptr;
+    }
+  }
+  return &best->route;
+}
+
 void PathRouter::operator()(HttpRequest&& request, Responder respond) const {
   const Route* best = nullptr;
   std::vector<std::string> allowed;  // methods of matching paths, for 405's Allow

@@ -29,6 +29,8 @@ class ResponseSlot {
     }
   }
 
+  void withdraw() { answered_.store(true); }
+
   void deliver(HttpResponse response) {
     if (answered_.exchange(true)) {
       spdlog::warn("http: second answer for {} ignored", instance_);
@@ -47,6 +49,12 @@ class ResponseSlot {
 };
 
 }  // namespace
+
+WithdrawableResponder make_withdrawable_responder(std::weak_ptr<HttpSession> session,
+                                                  std::shared_ptr<ServerContext> context, std::string instance) {
+  auto slot = std::make_shared<ResponseSlot>(std::move(session), std::move(context), std::move(instance));
+  return {[slot](HttpResponse response) { slot->deliver(std::move(response)); }, [slot] { slot->withdraw(); }};
+}
 
 Responder make_responder(std::weak_ptr<HttpSession> session, std::shared_ptr<ServerContext> context,
                          std::string instance) {

@@ -1,7 +1,9 @@
 // Builds the Responder a Handler gets (see handler.h for its promises).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "gateway/http/handler.h"
 #include "gateway/http/server_context.h"
@@ -14,5 +16,14 @@ class HttpSession;
 // `instance` (the request path) goes into the 500 sent when the Responder is dropped.
 Responder make_responder(std::weak_ptr<HttpSession> session, std::shared_ptr<ServerContext> context,
                          std::string instance);
+
+// A Responder that can be withdrawn: after withdraw(), calling or dropping it does
+// nothing (a streaming handler's Responder once it chose to stream the body).
+struct WithdrawableResponder {
+  Responder respond;
+  std::function<void()> withdraw;
+};
+WithdrawableResponder make_withdrawable_responder(std::weak_ptr<HttpSession> session,
+                                                  std::shared_ptr<ServerContext> context, std::string instance);
 
 }  // namespace xoev::http

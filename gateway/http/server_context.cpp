@@ -13,9 +13,11 @@ std::size_t body_memory_limit(const HttpServerOptions& options) {
 }
 }  // namespace
 
-ServerContext::ServerContext(HttpServerOptions opts, Handler h, std::size_t connection_capacity)
+ServerContext::ServerContext(HttpServerOptions opts, Handler h, std::size_t connection_capacity,
+                             StreamRouteLookup routes)
     : options(std::move(opts)),
       handler(std::move(h)),
+      stream_routes(std::move(routes)),
       body_memory(body_memory_limit(options)),
       connections(connection_capacity, options.max_connections_per_address) {}
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/http/body_stream.h"
 #include "gateway/http/connection_limiter.h"
 #include "gateway/http/handler.h"
 #include "gateway/http/memory_budget.h"
@@ -22,10 +23,13 @@ class HttpSession;
 class ServerContext {
  public:
   // `connection_capacity`: the total connection cap after the descriptor reserve.
-  ServerContext(HttpServerOptions options, Handler handler, std::size_t connection_capacity);
+  // `stream_routes`: which requests stream their bodies (empty: none).
+  ServerContext(HttpServerOptions options, Handler handler, std::size_t connection_capacity,
+                StreamRouteLookup stream_routes = {});
 
   const HttpServerOptions options;
   const Handler handler;
+  const StreamRouteLookup stream_routes;
   MemoryBudget body_memory;         // bodies being read or handled, all connections
   ConnectionLimiter connections;    // open connections, total and per address
 

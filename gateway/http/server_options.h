@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,11 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT, [IPv6]:PORT; port 0 picks a free one
   int threads = 2;                        // I/O threads
   size_t max_body_bytes = 16 << 20;       // larger bodies get 413
+  // Streamed bodies (body_stream.h) are never held whole: their own limit (413 beyond
+  // it, by Content-Length up front or counted mid-stream), and how long the application
+  // may withhold more() before the request is given up.
+  std::uint64_t max_stream_bytes = std::uint64_t{2} << 30;
+  std::chrono::seconds max_stream_pause{600};
   size_t max_header_bytes = 64 << 10;     // request line + fields; larger get 431 (room for long bearer tokens)
   size_t max_chunk_extension_bytes = 1024;  // per chunk header; longer get 400
   // Request bodies held at once across all connections (being read or being handled);
@@ -35,7 +41,7 @@ struct HttpServerOptions {
   std::shared_ptr<TlsContextSource> tls;
   std::chrono::seconds handshake_timeout{10};  // from accept to the end of the TLS handshake
   std::chrono::seconds header_timeout{10};  // from a request's first byte to its header's end
-  std::chrono::seconds read_timeout{30};    // from a request's first byte to its last
+  std::chrono::seconds read_timeout{30};    // from a request's first byte to its last; streamed: between bytes
   std::chrono::seconds idle_timeout{60};    // keep-alive wait for the next request
   std::chrono::seconds busy_retry_after{2};  // Retry-After of a 503 for a full server
   std::chrono::seconds stop_grace{5};       // stop(): how long in-flight requests may finish

@@ -7,6 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "gateway/http/http_server.h"
 #include "test_pki.h"
@@ -104,6 +107,53 @@ TEST(HttpClient, ExchangesWithOurServerOverHttp) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_EQ(missing->header("content-type"), "application/problem+json");
+}
+
+// A file body is sent with its size as Content-Length, in pieces, byte-identical; a
+// server that refuses it from the header alone is heard, not reported as a broken pipe.
+TEST(HttpClient, SendsAFileBodyAndHearsAnEarlyRefusal) {
+  const auto path = std::filesystem::temp_directory_path() / ("xoev-client-file-" + std::to_string(::getpid()));
+  std::string content(3 * 1024 * 1024 + 5, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>((i * 131) ^ (i >> 9));
+  std::ofstream(path, std::ios::binary) << content;
+
+  HttpServer::Options options;
+  options.listen = "127.0.0.1:0";
+  options.max_body_bytes = 4 * 1024 * 1024;
+  std::string received;
+  auto server = HttpServer::start(options, [&received](HttpRequest&& request, Responder respond) {
+    received = request.body;
+    respond(HttpResponse::json(201, {{"length", request.header("content-length")}}));
+  });
+  ASSERT_TRUE(server);
+  auto client = HttpClient::create();
+  ASSERT_TRUE(client);
+  auto request = post("http://127.0.0.1:" + std::to_string((*server)->port()) + "/in", "");
+  HttpClientFileBody file;
+  file.path = path.string();
+  int progress_calls = 0;
+  file.on_progress = [&](std::uint64_t sent, std::uint64_t total) {
+    ++progress_calls;
+    EXPECT_LE(sent, total);
+  };
+  auto response = client->send(request, file);
+  ASSERT_TRUE(response) << response.problem().one_line();
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(nlohmann::json::parse(response->body)["length"], std::to_string(content.size()));
+  EXPECT_TRUE(received == content) << "the server received " << received.size() << " bytes";
+  EXPECT_GE(progress_calls, 12);  // 256 KiB pieces
+
+  std::string large(20 * 1024 * 1024, 'x');
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << large;
+  response = client->send(request, file);
+  ASSERT_TRUE(response) << response.problem().one_line();
+  EXPECT_EQ(response->status, 413);
+
+  file.path = path.string() + ".missing";
+  response = client->send(request, file);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.problem().kind, ProblemKind::io_error);
+  std::filesystem::remove(path);
 }
 
 TEST(HttpClient, RefusedConnectionIsAClearProblem) {
