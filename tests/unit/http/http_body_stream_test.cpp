@@ -542,3 +542,23 @@ TEST(BodyStream, SendCommandStreamsALargeFileWithProgress) {
   EXPECT_LT(std::stoull(err.str().substr(peak + 9)), 48u * 1024u) << "the sender held the file";
   std::filesystem::remove_all(dir);
 }
+
+// Which requests stream: the longest matching prefix decides, so a longer normal route
+// under a streaming one keeps its requests; other methods never stream.
+TEST(BodyStream, RouterFindsTheStreamingRouteOnlyWhereItIsTheBestMatch) {
+  PathRouter router;
+  auto ignore = [](HttpRequest&&, Responder) {};
+  auto stream = [](const HttpRequest&, Responder&) -> std::unique_ptr<BodyStream> { return nullptr; };
+  router.add("POST", "/v1/messages", ignore);
+  router.add("POST", "/v1/messages/x/ack", ignore);
+  router.add_streaming("POST", "/v1/messages", stream, 100);
+  ASSERT_TRUE(router.has_streaming_routes());
+  const auto* found = router.streaming_route("POST", "/v1/messages");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->stream_above_bytes, 100u);
+  EXPECT_NE(router.streaming_route("POST", "/v1/messages/abc"), nullptr);
+  EXPECT_EQ(router.streaming_route("POST", "/v1/messages/x/ack"), nullptr);
+  EXPECT_EQ(router.streaming_route("PUT", "/v1/messages"), nullptr);
+  EXPECT_EQ(router.streaming_route("POST", "/v1/messagesX"), nullptr);
+  EXPECT_FALSE(PathRouter().has_streaming_routes());
+}
