@@ -401,3 +401,17 @@ TEST(StreamingInspector, EqualsSignsInCommentsCdataAndPisAreNoAttributes) {
   EXPECT_EQ(hit->line, 3);
   EXPECT_EQ(hit->column, 3);
 }
+
+TEST(StreamingInspector, AnEncodingErrorMidwayIsMalformedNotATruncatedHead) {
+  // Found by fuzz_streaming_xml: iconv fails midway and libxml2 halts without marking
+  // the document not well-formed; the skeleton then lacks the head.
+  std::string doc = test::read_file(kTestdata / kXBeteiligung);
+  doc.replace(doc.find("UTF-8"), 5, "UTF-7");
+  doc.insert(doc.find("</bn-g2g:nachrichtenkopf.g2g>") - 200, "\x89   ");
+  for (size_t piece : {size_t{7}, size_t{4096}}) {
+    const Inspection i = stream(inspector(), doc, piece);
+    ASSERT_TRUE(i.problem);
+    EXPECT_EQ(i.problem->kind, ProblemKind::malformed_xml) << i.problem->one_line();
+    expect_same_as_dom(inspector(), doc, piece);
+  }
+}
