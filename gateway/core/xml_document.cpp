@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <string_view>
 
 namespace xoev {
 namespace {
@@ -145,7 +146,38 @@ std::optional<Location> AttributeCountScanner::scan(std::string_view piece) {
       matched_ = 0;
     }
   };
-  for (const char c : piece) {
+  // Skips to the next `stop` byte (or the end) in one go, keeping line and column: the
+  // bulk of a large body (text, base64 content, comments) never goes byte by byte.
+  const auto skip_to = [&](std::size_t& i, char stop) {
+    const std::size_t end = std::min(piece.find(stop, i), piece.size());
+    const std::string_view run = piece.substr(i, end - i);
+    const std::size_t last_newline = run.rfind('\n');
+    if (last_newline == std::string_view::npos) {
+      column_ += static_cast<int>(run.size());
+    } else {
+      line_ += static_cast<int>(std::count(run.begin(), run.end(), '\n'));
+      column_ = static_cast<int>(run.size() - last_newline);
+    }
+    i = end;
+  };
+  for (std::size_t i = 0; i < piece.size(); ++i) {
+    switch (state_) {
+      case State::text:
+        skip_to(i, '<');
+        break;
+      case State::declaration:
+        skip_to(i, '>');
+        break;
+      case State::comment:
+      case State::cdata:
+      case State::pi:
+        if (matched_ == 0) skip_to(i, state_ == State::comment ? '-' : state_ == State::cdata ? ']' : '?');
+        break;
+      default:
+        break;
+    }
+    if (i == piece.size()) break;
+    const char c = piece[i];
     const int line = line_, column = column_;
     if (c == '\n') {
       ++line_;

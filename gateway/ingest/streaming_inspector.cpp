@@ -273,8 +273,13 @@ class StreamingInspector::State {
   // before a schema error, so until then the parse goes on (the validator collects).
   bool check_parser() {
     if (problem_) return true;  // set by a callback (DOCTYPE, depth)
-    if (!parser_->wellFormed) {
+    // An encoding error halts libxml2 without marking the document not well-formed.
+    if (!parser_->wellFormed || (parser_->instate == XML_PARSER_EOF && !root_closed_)) {
       problem_ = parser_error_problem(parser_.get());
+      if (problem_->location && problem_->location->line == 0 && parser_->input != nullptr) {
+        problem_->location->line = parser_->input->line;  // I/O (encoding) errors carry no line
+        for (auto& e : problem_->errors) e.line = parser_->input->line;
+      }
       return true;
     }
     if (errors_.errors.empty() || root_closed_) return false;  // a complete document: finish() decides

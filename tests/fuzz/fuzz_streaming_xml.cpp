@@ -68,7 +68,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // stops, so a later well-formedness error is not seen.
   const bool stopped_early = streamed.problem && streamed.problem->kind == xoev::ProblemKind::schema_invalid &&
                              dom.problem && dom.problem->kind == xoev::ProblemKind::malformed_xml;
-  if (verdict(dom) != verdict(streamed) && !stopped_early) differs("verdict", dom, streamed);
+  // And libxml2's pull parser (the DOM path) takes a NUL byte after the root element as
+  // the end of the input, ignoring whatever follows; the push parser refuses it.
+  const bool nul_after_root = streamed.problem && streamed.problem->kind == xoev::ProblemKind::malformed_xml &&
+                              body.find('\0') != std::string_view::npos;
+  if (verdict(dom) != verdict(streamed) && !stopped_early && !nul_after_root) differs("verdict", dom, streamed);
   if (!dom.problem && (dom.header.message_id != streamed.header.message_id || dom.header.reader != streamed.header.reader ||
                        dom.header.author != streamed.header.author || dom.header.standard != streamed.header.standard ||
                        dom.header.message_type.code != streamed.header.message_type.code))
