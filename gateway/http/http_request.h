@@ -1,4 +1,5 @@
-// One request as the server hands it to a Handler: fully read, body within the limit.
+// One request as the server hands it to a Handler: fully read, body within the limit. A
+// StreamingHandler gets the same without the body (see body_stream.h).
 #pragma once
 
 #include <optional>

@@ -562,3 +562,43 @@ TEST(BodyStream, RouterFindsTheStreamingRouteOnlyWhereItIsTheBestMatch) {
   EXPECT_EQ(router.streaming_route("POST", "/v1/messagesX"), nullptr);
   EXPECT_FALSE(PathRouter().has_streaming_routes());
 }
+
+// read_timeout bounds the time between bytes of a streamed body, not the whole body, and
+// the time the application withholds more() does not count against it.
+TEST(BodyStream, ProgressTimeoutReplacesTheWholeRequestReadTimeout) {
+  auto options = loopback_options();
+  options.read_timeout = 1s;
+  options.header_timeout = 1s;
+  auto s = start(options);
+  ASSERT_TRUE(s.server);
+  {
+    Client slow_but_steady(s.server->port());
+    const std::uint64_t size = 8 * 128 * 1024;
+    ASSERT_TRUE(slow_but_steady.send(post_head(size)));
+    for (std::uint64_t offset = 0; offset < size; offset += 128 * 1024) {
+      ASSERT_TRUE(slow_but_steady.send(body_bytes(offset, 128 * 1024)));
+      std::this_thread::sleep_for(300ms);  // 2.4 s in all: more than read_timeout
+    }
+    auto response = slow_but_steady.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 201) << response->body;
+    EXPECT_EQ(json_of(*response)["hash"], std::to_string(expected_hash(size)));
+  }
+  {
+    s.log->hold = true;  // the application pauses longer than read_timeout
+    Client client(s.server->port());
+    ASSERT_TRUE(client.send(post_head(300 * 1024)));
+    ASSERT_TRUE(client.send_body(0, 300 * 1024));
+    ASSERT_TRUE(eventually([&] { return s.log->read(&SinkLog::pieces) >= 2u; }));
+    std::this_thread::sleep_for(1500ms);
+    s.log->release();
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 201) << response->body;
+  }
+  Client stalled(s.server->port());
+  ASSERT_TRUE(stalled.send(post_head(kMiB)));
+  ASSERT_TRUE(stalled.send_body(0, 100 * 1024));  // then nothing
+  EXPECT_TRUE(eventually([&] { return !s.log->read(&SinkLog::aborted).empty(); }, 3s));
+  EXPECT_TRUE(stalled.closed_by_peer());
+}
