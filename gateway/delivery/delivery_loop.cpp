@@ -760,7 +760,8 @@ DeliveryLoop::Handled DeliveryLoop::handle_chunk(RecordSource& source, const Con
     whole.trail->payload_sha256 = digest ? hex_of(*digest) : trail.payload_sha256;
     whole.trail->payload_hashed = digest ? "plaintext" : trail.payload_hashed;
   }
-  whole.message = message_from_metadata(done.metadata_json);
+  // The last chunk's signed headers: the head as the whole document showed it.
+  whole.message = message_from_metadata(sequence_metadata(record));
   whole.message.message_id = done.message_id;
   whole.message.destination = destination_.id;
   whole.message.body_file = done.file;

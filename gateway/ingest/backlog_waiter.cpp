@@ -39,7 +39,7 @@ void BacklogWaiter::run(const std::stop_token& stop) {
       continue;
     }
     lock.unlock();
-    backlog_.refresh_now();  // the deliverer's commits since the last look
+    (void)backlog_.refresh_now();  // the deliverer's commits since the last look; a failure shows in /readyz
     lock.lock();
     // Answered outside the lock: a `then` may call when_admitted again.
     std::vector<std::pair<std::function<void(bool)>, bool>> answers;

@@ -10,6 +10,7 @@
 #include "gateway/core/trace_context.h"
 #include "gateway/crypto/base64url.h"
 #include "gateway/crypto/chunk_seal.h"
+#include "gateway/crypto/openssl_util.h"
 #include "gateway/kafka/message_record.h"
 
 namespace xoev {
@@ -24,17 +25,6 @@ std::string random_uuid() {
   std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return out;
-}
-
-// What the head said early must be what the whole document says: the route was chosen on it.
-std::optional<std::string> head_changed(const RoutingHeader& early, const RoutingHeader& final_head, bool derived_id) {
-  if (!derived_id && early.message_id != final_head.message_id) return "message id";
-  if (early.message_type.display() != final_head.message_type.display()) return "message type";
-  if (early.reader != final_head.reader) return "reader";
-  if (early.author != final_head.author) return "author";
-  if (early.standard != final_head.standard) return "standard";
-  if (early.service != final_head.service) return "service";
-  return std::nullopt;
 }
 
 }  // namespace
@@ -57,7 +47,7 @@ StreamedSubmission::StreamedSubmission(IngestPipeline& pipeline, WorkerPool& wor
       check_(std::move(check)),
       sender_(std::move(sender)),
       snapshot_(pipeline.snapshots_.get()),
-      inspector_(snapshot_->inspector()),
+      inspector_(snapshot_->inspector(), options.max_message_bytes),
       sha256_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
   EVP_DigestInit_ex(sha256_.get(), EVP_sha256(), nullptr);
 }
@@ -303,13 +293,28 @@ void StreamedSubmission::complete() {
         [self](Result<Acceptance> r) { self->post([self, r = std::move(r)]() mutable { self->answer(std::move(r)); }); },
         check_, sender_);
   }
+  // The head as the whole document shows it may hold more than the early one (an
+  // optional field after the attachments, as in XRechnung): it is what the last chunk
+  // carries, as long as it is the same message, allowed and routed the same way.
   const bool derived = seq_ != head_.message_id;
-  if (auto changed = head_changed(head_, inspected.header, derived))
+  RoutingHeader final_head = inspected.header;
+  if (!derived && final_head.message_id != head_.message_id)
     return fail(Problem::make(ProblemKind::invalid_routing_field,
-                              "the routing head changed after the message was routed (" + *changed +
-                                  "); a large message must carry exactly one head at its start"));
+                              "the message id changed after the message was routed; a large message carries one head"));
+  if (check_)
+    if (auto allowed = check_(final_head); !allowed) return fail(std::move(allowed).problem());
+  auto final_decision = snapshot_->router().route(final_head);
+  if (!final_decision) return fail(std::move(final_decision).problem());
+  if (final_decision->destination != decision_->destination || final_decision->route != decision_->route)
+    return fail(Problem::make(ProblemKind::invalid_routing_field,
+                              "the whole document routes to '" + final_decision->destination->id + "' (route " +
+                                  final_decision->route + "), its head as first read to '" + decision_->destination->id +
+                                  "': a large message must carry its routing fields at its start"));
+  const std::string early_id = head_.message_id;
+  head_ = std::move(final_head);
+  if (!derived) head_.message_id = early_id;
   if (derived) {
-    head_.message_id = inspected.header.message_id;  // derived from the whole body
+    // head_.message_id is the id derived from the whole body
     auto self = shared_from_this();
     if (!pipeline_.join_in_flight(head_.message_id, [self](Result<Acceptance> r) {
           self->post([self, r = std::move(r)]() mutable { self->answer(std::move(r)); });

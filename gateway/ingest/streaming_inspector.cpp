@@ -59,7 +59,8 @@ size_t cut(const xmlChar* p, size_t len, size_t cap) {
 
 class StreamingInspector::State {
  public:
-  explicit State(const MessageInspector& inspector) : inspector_(inspector), digest_(EVP_MD_CTX_new()) {
+  State(const MessageInspector& inspector, uint64_t max_bytes)
+      : inspector_(inspector), max_bytes_(max_bytes), digest_(EVP_MD_CTX_new()) {
     xml_global_init();
     EVP_DigestInit_ex(digest_.get(), EVP_sha256(), nullptr);
     errors_.current_element = [](void* self) -> const xmlNode* { return static_cast<State*>(self)->current_; };
@@ -160,9 +161,9 @@ class StreamingInspector::State {
  private:
   void feed_bytes(std::string_view bytes) {
     bytes_fed_ += bytes.size();
-    if (bytes_fed_ > inspector_.max_message_bytes()) {
+    if (bytes_fed_ > max_bytes_) {
       problem_ = Problem::make(ProblemKind::payload_too_large,
-                               "document has more than " + std::to_string(inspector_.max_message_bytes()) +
+                               "document has more than " + std::to_string(max_bytes_) +
                                    " bytes, the limit");
       return;
     }
@@ -446,6 +447,7 @@ class StreamingInspector::State {
   static void on_cdata(void* ctx, const xmlChar* ch, int len) { self(ctx).keep_text(ctx, ch, len, true); }
 
   const MessageInspector& inspector_;
+  const uint64_t max_bytes_;
   std::unique_ptr<EVP_MD_CTX, DigestFree> digest_;
   uint64_t bytes_fed_ = 0;
   std::chrono::steady_clock::duration busy_{};
@@ -480,7 +482,9 @@ class StreamingInspector::State {
 };
 
 StreamingInspector::StreamingInspector(const MessageInspector& inspector)
-    : state_(std::make_unique<State>(inspector)) {}
+    : StreamingInspector(inspector, inspector.max_message_bytes()) {}
+StreamingInspector::StreamingInspector(const MessageInspector& inspector, uint64_t max_bytes)
+    : state_(std::make_unique<State>(inspector, max_bytes)) {}
 StreamingInspector::~StreamingInspector() = default;
 StreamingInspector::StreamingInspector(StreamingInspector&&) noexcept = default;
 StreamingInspector& StreamingInspector::operator=(StreamingInspector&&) noexcept = default;

@@ -33,6 +33,9 @@ class StreamingInspector {
  public:
   // `inspector` (its adapters and catalog) must outlive this.
   explicit StreamingInspector(const MessageInspector& inspector);
+  // With its own size limit: the inspector's is that of a single record, a streamed
+  // body's is gateway.max_message_bytes.
+  StreamingInspector(const MessageInspector& inspector, uint64_t max_bytes);
   ~StreamingInspector();
   StreamingInspector(StreamingInspector&&) noexcept;
   StreamingInspector& operator=(StreamingInspector&&) noexcept;

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 testdata=${XOEV_TESTDATA_DIR:-$root/../shared/testdata}
 jobs=${FUZZ_JOBS:-2}
-targets=${FUZZ_TARGETS:-"xml_head jwe jws receipt config"}
+targets=${FUZZ_TARGETS:-"xml_head streaming_xml jwe jws receipt config"}
 case $mode in
   smoke) seconds=${FUZZ_SECONDS:-5} ;;
   long) seconds=${FUZZ_SECONDS:-300} ;;
@@ -31,10 +31,14 @@ echo "fuzz: build took $(( $(date +%s) - started )) s"
 # Seeds: the committed hand-made ones, the shared samples, and JOSE inputs made with
 # the fixed fuzz keys. New inputs go to $build/corpus/<target> (kept between runs).
 seeds=$build/seeds
-rm -rf "$seeds" && mkdir -p "$seeds/xml_head" "$seeds/config"
+rm -rf "$seeds" && mkdir -p "$seeds/xml_head" "$seeds/streaming_xml" "$seeds/config"
 "$build/fuzz_make_seeds" "$seeds"
 if [ -d "$testdata" ]; then
   find "$testdata" -name '*.xml' -size -64k -exec cp {} "$seeds/xml_head/" \; 2>/dev/null || true
+  # streaming_xml: the first byte picks the split points (0: none), the rest is the document.
+  find "$testdata" -name '*.xml' -size -64k -print0 2>/dev/null | while IFS= read -r -d '' f; do
+    { printf '\0'; cat "$f"; } > "$seeds/streaming_xml/$(basename "$f")"
+  done
 else
   echo "fuzz: no test data at $testdata; running on the committed seeds only" >&2
 fi

@@ -27,7 +27,6 @@ class HttpAdapter final : public OutboundAdapter {
     req.method = "POST";
     req.url = url_;
     if (m.body_file.empty()) req.body = m.body;
-    else req.body_file = m.body_file.string();
     req.headers = {{"Content-Type", "application/xml"},
                    {"Idempotency-Key", m.message_id},
                    {"X-Xoev-Message-Id", m.message_id},
@@ -54,7 +53,7 @@ class HttpAdapter final : public OutboundAdapter {
     for (const auto& [name, value] : req.headers)
       if (value.find_first_of("\r\n", 0) != std::string::npos || value.find('\0') != std::string::npos)
         return Reject{Problem::make(ProblemKind::rejected, "header " + name + " would carry a control character")};
-    auto resp = client_.send(req);
+    auto resp = m.body_file.empty() ? client_.send(req) : client_.send(req, http::HttpClientFileBody{m.body_file.string(), {}});
     if (!resp) return Retry{{}, resp.problem().detail};
     const int s = resp->status;
     const std::string what = "HTTP " + std::to_string(s) + " from " + url_;
