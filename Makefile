@@ -32,9 +32,10 @@ deps:
 
 # Unity builds: the sources of one library compiled as one, so the Boost, nlohmann and
 # spdlog headers are parsed once per library instead of once per file (the sources
-# that cannot be batched are XOEVGATE_UNITY_ALONE in CMakeLists.txt). Roughly halves a
-# fresh build; `make test UNITY_BUILD=OFF` builds file by file (each source must still
-# compile on its own: a batch can hide a missing #include).
+# that cannot be batched are XOEVGATE_UNITY_ALONE in CMakeLists.txt). Measured without
+# ccache: the libraries in 56% of the CPU time, the unit tests in 40%. `make test
+# UNITY_BUILD=OFF` builds file by file (each source must still compile on its own: a
+# batch can hide a missing #include).
 UNITY_BUILD ?= ON
 UNITY = -DCMAKE_UNITY_BUILD=$(UNITY_BUILD)
 
