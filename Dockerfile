@@ -8,7 +8,7 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DXOEVGATE_BUILD_TESTS=OFF -DXOEVGATE_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=/usr \
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD=ON -DXOEVGATE_BUILD_TESTS=OFF -DXOEVGATE_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=/usr \
     && cmake --build /build -j"$(nproc)" --target xoevgate
 
 FROM debian:12-slim

@@ -40,4 +40,4 @@ int fail(const Problem& p);
 #define XOEVGATE_CONCAT(a, b) XOEVGATE_CONCAT_(a, b)
 // Variadic so that commas inside the setup lambda need no extra parentheses.
 #define XOEVGATE_COMMAND(name, help, ...) \
-  static ::xoev::cli::Registrar XOEVGATE_CONCAT(xoevgate_cmd_, __LINE__){name, help, __VA_ARGS__}
+  static ::xoev::cli::Registrar XOEVGATE_CONCAT(xoevgate_cmd_, __COUNTER__){name, help, __VA_ARGS__}

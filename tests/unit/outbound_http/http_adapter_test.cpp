@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
@@ -176,4 +177,32 @@ TEST(HttpAdapter, RetryAfterOnAServerErrorIsHonoured) {
   out = a->deliver(message());
   ASSERT_TRUE(std::holds_alternative<Retry>(out));
   EXPECT_EQ(std::get<Retry>(out).after.count(), 0);
+}
+
+// A large (chunked) message arrives as a file: sent from it, never read whole, with the
+// same bytes and the same HMAC as if it had been in memory.
+TEST(HttpAdapter, ALargeMessageIsSentFromItsFileWithTheSameSignature) {
+  Target t;
+  const std::string dir = "/tmp/xoev-http-file-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string secret = dir + "/secret";
+  std::ofstream(secret) << "0123456789abcdef0123456789abcdef\n";
+  std::string bytes = "<akte>";
+  for (int i = 0; i < 300000; ++i) bytes += static_cast<char>('a' + i % 26);
+  bytes += "</akte>";
+  DeliveredMessage m = message();
+  m.body.clear();
+  m.body_file = dir + "/message.part";
+  m.body_size = bytes.size();
+  std::ofstream(m.body_file, std::ios::binary) << bytes;
+  auto a = adapter_for(t.url(), secret);
+  EXPECT_TRUE(a->streams_files());
+  ASSERT_TRUE(std::holds_alternative<Delivered>(a->deliver(m)));
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(t.seen.size(), 1u);
+  EXPECT_EQ(t.seen[0].body, bytes);
+  EXPECT_EQ(t.seen[0].header("content-length"), std::to_string(bytes.size()));
+  const std::string sig = t.seen[0].header("x-xoev-signature");
+  const int64_t ts = std::stoll(sig.substr(2, sig.find(',') - 2));
+  EXPECT_EQ(sig, hmac_signature("0123456789abcdef0123456789abcdef", ts, bytes));
 }
