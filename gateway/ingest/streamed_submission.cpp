@@ -162,14 +162,21 @@ void StreamedSubmission::pump() {
     if (more_) std::exchange(more_, nullptr)();
     return;
   }
-  if (in_flight_ || waiting_backlog_ || last_sent_) return;
-  if (decision_ && pending_.size() > options_.chunk_bytes) {
+  if (waiting_backlog_ || last_sent_) return;
+  // Up to kChunksInFlight chunks wait for their acks at once (one partition, idempotent
+  // producer: they stay in order), so an upload is not paced by the broker's round trip.
+  while (decision_ && pending_.size() > options_.chunk_bytes && in_flight_ < kChunksInFlight) {
     std::string chunk = pending_.substr(0, options_.chunk_bytes);
     pending_.erase(0, options_.chunk_bytes);
-    return produce_chunk(std::move(chunk), false);
+    produce_chunk(std::move(chunk), false);
+    if (waiting_backlog_ || failed_) return;
   }
+  if (decision_ && pending_.size() > options_.chunk_bytes) return;  // the window is full: read on after an ack
   if (more_) return std::exchange(more_, nullptr)();
-  if (ended_) complete();
+  if (ended_ && !completing_) {
+    completing_ = true;
+    complete();
+  }
 }
 
 void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
@@ -232,7 +239,7 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
     spdlog::error("cannot seal chunk {} of {} for {}: {}", chunks_, seq_, dest.id, sealed.problem().one_line());
     return fail(Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
   }
-  in_flight_ = true;
+  ++in_flight_;
   if (last) last_sent_ = true;
   ++chunks_;
   const size_t bytes = env.key.size() + env.value.size();
@@ -245,13 +252,16 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
 }
 
 void StreamedSubmission::on_ack(Result<BrokerAck> ack) {
-  in_flight_ = false;
+  --in_flight_;
   if (!ack) {
+    if (failed_) return;
     ++pipeline_.counters_.broker_failures;
     last_sent_ = false;  // not acknowledged: the sequence is aborted below
     return fail(std::move(ack).problem());
   }
-  if (last_sent_) {
+  if (failed_) return pump();
+  // 202 only once every chunk, the last included, is acknowledged.
+  if (last_sent_ && in_flight_ == 0) {
     ++pipeline_.counters_.accepted;
     logging::event(spdlog::level::info, "message accepted",
                    {{"messageId", head_.message_id},
@@ -266,7 +276,7 @@ void StreamedSubmission::on_ack(Result<BrokerAck> ack) {
                            {"messageType", head_.message_type.display()}, {"size", total_}, {"chunks", chunks_}};
     return pipeline_.finish(head_.message_id, Acceptance{202, std::move(body)}, &*receipt_);
   }
-  pump();
+  if (!last_sent_) pump();
 }
 
 void StreamedSubmission::complete() {

@@ -7,8 +7,8 @@
 // message can ever be delivered. A sequence given up after it began (invalid at the
 // end, sender gone) gets an abort record. 202 comes after the last chunk's ack.
 //
-// Flow control: the next piece is asked for (`more`) only when the chunk before went
-// out; a chunk the backlog budget does not admit waits in the BacklogWaiter, and with
+// Flow control: the next piece is asked for (`more`) only while fewer than
+// kChunksInFlight chunks wait for their acks; a chunk the backlog budget does not admit waits in the BacklogWaiter, and with
 // it the sender (TCP back-pressure), up to `max_backlog_wait`.
 //
 // Threading: piece/end/abort come one after another from the HTTP session; the work
@@ -97,7 +97,9 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
   bool resend_ = false;          // the id was accepted before: the pipeline answers
   std::string accepted_at_;
   uint64_t chunks_ = 0;          // produced and acknowledged or in flight
-  bool in_flight_ = false;       // a chunk waits for its ack
+  static constexpr uint64_t kChunksInFlight = 4;
+  uint64_t in_flight_ = 0;       // chunks waiting for their ack
+  bool completing_ = false;      // complete() ran (the body ended)
   bool waiting_backlog_ = false;
   bool last_sent_ = false;
   std::optional<Problem> failed_;

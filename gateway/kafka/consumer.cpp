@@ -82,6 +82,12 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConnection& connec
                                  // group's next join for session.timeout.ms - 1 s after its
                                  // last member left.
                                  {"session.timeout.ms", "10000"},
+                                 // librdkafka's mock cluster answers an empty fetch only after
+                                 // the full wait, even when records arrive meanwhile: with the
+                                 // default 500 ms a paced upload (large messages) crawled at one
+                                 // backlog's worth per half second. Real brokers answer as soon
+                                 // as data arrives; for them this only adds idle fetches.
+                                 {"fetch.wait.max.ms", "20"},
                                  {"reconnect.backoff.max.ms", "1000"}},  // back soon after a broker outage
                                 {{"group.id", group_id},
                                  {"enable.auto.commit", "false"},

@@ -120,6 +120,7 @@ def run(work, procs, check):
     port = free_port()
     xta_port = free_port()
     extra_gateway = f"""  tls: {{certificate: {pki}/server.pem, private_key: {pki}/server.key, client_ca: {pki}/ca.pem}}
+  max_message_bytes: 1048576
 """
     cfg = write_config(work, bootstrap, f"127.0.0.1:{port}",
                        destinations=[("beteiligung", "      type: file\n      directory: inbox\n      in_process: true\n"),
@@ -247,7 +248,8 @@ audit:
     s, p, _ = token_for("impostor")
     refused(anon, 403, "forbidden", "writing as another authority", p.get("access_token"), "may_speak_for")
 
-    # Too large: refused by the HTTP layer before any handler, still audited.
+    # Too large (over max_message_bytes, by its Content-Length): refused by the HTTP layer
+    # before any handler, still audited.
     s, p, _ = mtls.request("POST", "/v1/messages", b"<a>" + b"x" * (2 << 20) + b"</a>", {"Content-Type": "application/xml"})
     check(s == 413, f"a too large body: 413 ({s})")
 
