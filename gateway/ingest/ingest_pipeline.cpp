@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "gateway/core/clock.h"
 #include "gateway/core/log_format.h"
 #include "gateway/core/trace_context.h"
@@ -159,7 +161,26 @@ void IngestPipeline::finish(const std::string& id, Result<Acceptance> first, con
       in_flight_.erase(it);
     }
   }
-  if (accepted) receipts_.publish(*accepted);
+  if (accepted) {
+    // A deliverer may have been faster than this receipt (a chunked message's last chunk
+    // is little work): then the newest receipt of the id would lack the steps after
+    // acceptance, and a compacted xoev.receipts would keep only it. Such a receipt states
+    // the latest verified status instead, with the whole history and the accepted facts.
+    Receipt newest = *accepted;
+    if (auto known = status_.get(id); known && known->status != ReceiptStatus::accepted) {
+      auto step = std::find_if(known->history.rbegin(), known->history.rend(),
+                               [&](const auto& h) { return h.first == known->status; });
+      if (step != known->history.rend()) {
+        newest.status = known->status;
+        newest.at = step->second;
+        newest.detail = known->detail;
+        newest.history.clear();
+        for (const auto& h : known->history)
+          if (&h != &*step) newest.history.push_back(h);
+      }
+    }
+    receipts_.publish(newest);
+  }
   // The first submitter gets 202; those who resent meanwhile get 200 with the same
   // answer, or the same failure (then nothing was accepted and they may retry).
   for (size_t i = 0; i < waiting.size(); ++i) {
