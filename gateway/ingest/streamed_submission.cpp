@@ -179,6 +179,21 @@ void StreamedSubmission::pump() {
   }
 }
 
+Envelope StreamedSubmission::chunk_record(std::string plaintext) const {
+  Message message;
+  message.message_id = seq_;
+  message.destination = decision_->destination->id;
+  message.message_type = head_.message_type.display();
+  message.standard = head_.standard;
+  message.sender = head_.author;
+  message.recipient = head_.reader;
+  message.accepted_at = accepted_at_;
+  message.route = decision_->route;
+  message.traceparent = traceparent_;
+  message.body = std::move(plaintext);
+  return to_record(std::move(message), decision_->destination->topic);
+}
+
 void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
   const DestinationSection& dest = *decision_->destination;
   IngestPipeline::Counters& counters = pipeline_.counters_;
@@ -209,18 +224,7 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
                            });
     return;
   }
-  Message message;
-  message.message_id = seq_;
-  message.destination = dest.id;
-  message.message_type = head_.message_type.display();
-  message.standard = head_.standard;
-  message.sender = head_.author;
-  message.recipient = head_.reader;
-  message.accepted_at = accepted_at_;
-  message.route = decision_->route;
-  message.traceparent = traceparent_;
-  message.body = std::move(plaintext);
-  Envelope env = to_record(std::move(message), dest.topic);
+  Envelope env = chunk_record(std::move(plaintext));
   env.set(header::routing_version, snapshot_->routing_version());
   crypto::ChunkClaims claims;
   claims.seq = seq_;
@@ -365,17 +369,7 @@ void StreamedSubmission::fail(Problem problem) {
   if (chunks_ > 0 && !last_sent_ && decision_) {
     last_sent_ = true;
     const DestinationSection& dest = *decision_->destination;
-    Message message;
-    message.message_id = seq_;
-    message.destination = dest.id;
-    message.message_type = head_.message_type.display();
-    message.standard = head_.standard;
-    message.sender = head_.author;
-    message.recipient = head_.reader;
-    message.accepted_at = accepted_at_;
-    message.route = decision_->route;
-    message.traceparent = traceparent_;
-    Envelope env = to_record(std::move(message), dest.topic);
+    Envelope env = chunk_record({});
     crypto::ChunkClaims claims;
     claims.seq = seq_;
     claims.index = chunks_;

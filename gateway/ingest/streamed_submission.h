@@ -69,6 +69,8 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
   // Produces what is ready, asks for more, or finishes: the one place that moves on.
   void pump();
   void produce_chunk(std::string plaintext, bool last);
+  // The record of one chunk (or of the abort record, empty) with the head's signed headers.
+  Envelope chunk_record(std::string plaintext) const;
   void on_ack(Result<BrokerAck> ack);
   void complete();  // the body ended and validated: the last chunk, then 202
   // Gives up: answers `problem` (once) and aborts a sequence already begun.
