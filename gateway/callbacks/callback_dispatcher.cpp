@@ -75,6 +75,17 @@ bool CallbackDispatcher::post(const RouteSection& route, const std::string& mess
   return false;
 }
 
+bool CallbackDispatcher::first_time(const Receipt& r) {
+  std::string step = r.message_id + '\n' + std::string(to_string(r.status)) + '\n' + r.at;
+  if (!recent_steps_.insert(step).second) return false;
+  recent_order_.push_back(std::move(step));
+  if (recent_order_.size() > kRecentSteps) {
+    recent_steps_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  return true;
+}
+
 void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     auto polled = receipts.poll(std::chrono::milliseconds(200));
@@ -84,7 +95,9 @@ void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop
     if (!receipt)  // counted and logged at warn by the receipts tracker, which reads every record too
       spdlog::debug("callbacks: skipping an unverified record at {}/{}/{} (key \"{}\"): {}", names::kReceiptsTopic,
                     record.partition, record.offset, printable(record.env.key), receipt.problem().detail);
-    if (receipt && !receipt->route.empty()) {
+    // A gateway that restates the whole status (its receipt came after a deliverer's,
+    // ingest_pipeline.h) repeats a step the sender was already told of.
+    if (receipt && !receipt->route.empty() && first_time(*receipt)) {
       const auto snap = snapshots_.get();
       for (const auto& route : snap->config().routes) {
         if (route.name != receipt->route || route.callback_url.empty()) continue;

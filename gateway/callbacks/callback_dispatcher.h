@@ -8,14 +8,17 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <stop_token>
+#include <unordered_set>
 
 #include "gateway/crypto/key_ring.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/consumer_service.h"
 #include "gateway/kafka/kafka_connection.h"
+#include "gateway/status/receipt.h"
 
 namespace xoev {
 
@@ -34,10 +37,15 @@ class CallbackDispatcher {
   bool post(const RouteSection& route, const std::string& message_id, const std::string& traceparent,
             const std::string& body, const std::stop_token& stop);
   std::string secret(const fs::path& file);
+  // False for a (message id, status, at) sent lately: a restated receipt is not news.
+  bool first_time(const Receipt& r);
 
   SnapshotHolder& snapshots_;
   const crypto::KeyRing trusted_;
-  std::map<fs::path, std::string> secrets_;  // only the service's thread uses it
+  std::map<fs::path, std::string> secrets_;  // only the service's thread uses these
+  static constexpr size_t kRecentSteps = 65536;
+  std::unordered_set<std::string> recent_steps_;
+  std::deque<std::string> recent_order_;
   std::atomic<uint64_t> sent_{0}, failed_{0};
   std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go
 };

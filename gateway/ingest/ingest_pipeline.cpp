@@ -6,6 +6,7 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/core/log_format.h"
+#include "gateway/core/routing_fields.h"
 #include "gateway/core/trace_context.h"
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/kafka/message_record.h"
@@ -150,6 +151,53 @@ void IngestPipeline::count_refusal(const Problem& p) {
   counters_.refused_by_reason.inc(p.slug());
 }
 
+Receipt IngestPipeline::restated(const Receipt& accepted, const MessageStatus& known) {
+  Receipt newest = accepted;
+  auto step = std::find_if(known.history.rbegin(), known.history.rend(),
+                           [&](const auto& h) { return h.first == known.status; });
+  if (step == known.history.rend()) return newest;
+  newest.status = known.status;
+  newest.at = step->second;
+  newest.detail = known.detail;
+  newest.history.clear();
+  for (const auto& h : known.history)
+    if (&h != &*step) newest.history.push_back(h);
+  return newest;
+}
+
+void IngestPipeline::remember_unconfirmed(const Receipt& accepted) {
+  std::lock_guard lock(unconfirmed_mu_);
+  if (!unconfirmed_.try_emplace(accepted.message_id, Unconfirmed{accepted, accepted.status, accepted.at}).second) return;
+  unconfirmed_order_.push_back(accepted.message_id);
+  // Bounded: a tracker that lags this far behind finds its receipts caught up anyway.
+  while (unconfirmed_order_.size() > kMaxUnconfirmed) {
+    unconfirmed_.erase(unconfirmed_order_.front());
+    unconfirmed_order_.pop_front();
+  }
+}
+
+void IngestPipeline::receipt_applied(const Receipt& applied, const MessageStatus& now) {
+  Receipt newest;
+  {
+    std::lock_guard lock(unconfirmed_mu_);
+    auto it = unconfirmed_.find(applied.message_id);
+    // Only this instance's newest receipt of the id, read back.
+    if (it == unconfirmed_.end() || it->second.status != applied.status || it->second.at != applied.at) return;
+    if (now.status == applied.status) {  // nothing overtook it: it is the whole status
+      unconfirmed_.erase(it);  // its id stays in unconfirmed_order_ until it is evicted
+      return;
+    }
+    // A later step reached the topic before it (or while it lingered in the producer):
+    // say the whole status once more, and watch that one come back the same way.
+    newest = restated(it->second.accepted, now);
+    it->second.status = newest.status;
+    it->second.at = newest.at;
+  }
+  spdlog::debug("receipts: the gateway's receipt of {} came after a later step; restating {}",
+                printable(newest.message_id), to_string(newest.status));
+  receipts_.publish(newest);
+}
+
 void IngestPipeline::finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted) {
   std::vector<AcceptCallback> waiting;
   {
@@ -162,24 +210,13 @@ void IngestPipeline::finish(const std::string& id, Result<Acceptance> first, con
     }
   }
   if (accepted) {
-    // A deliverer may have been faster than this receipt (a chunked message's last chunk
-    // is little work): then the newest receipt of the id would lack the steps after
-    // acceptance, and a compacted xoev.receipts would keep only it. Such a receipt states
-    // the latest verified status instead, with the whole history and the accepted facts.
-    Receipt newest = *accepted;
-    if (auto known = status_.get(id); known && known->status != ReceiptStatus::accepted) {
-      auto step = std::find_if(known->history.rbegin(), known->history.rend(),
-                               [&](const auto& h) { return h.first == known->status; });
-      if (step != known->history.rend()) {
-        newest.status = known->status;
-        newest.at = step->second;
-        newest.detail = known->detail;
-        newest.history.clear();
-        for (const auto& h : known->history)
-          if (&h != &*step) newest.history.push_back(h);
-      }
-    }
-    receipts_.publish(newest);
+    // A deliverer may be faster than this receipt (a chunked message's last chunk is
+    // little work): then this one lands after its later steps, the newest of its key
+    // without them, and a compacted xoev.receipts would keep only it. The tracker reads
+    // it back and receipt_applied() restates the whole status. Published as it is first,
+    // so that a sender's callback hears "accepted" in any case.
+    remember_unconfirmed(*accepted);
+    receipts_.publish(*accepted);
   }
   // The first submitter gets 202; those who resent meanwhile get 200 with the same
   // answer, or the same failure (then nothing was accepted and they may retry).

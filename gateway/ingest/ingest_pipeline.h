@@ -3,6 +3,7 @@
 // report: 202 when the broker acknowledged (acks=all), 503 otherwise.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -58,12 +59,21 @@ class IngestPipeline {
   // submission of it is under way (`done` answered with that one's outcome).
   bool join_in_flight(const std::string& id, AcceptCallback done);
 
+  // Called by the ReceiptsTracker after each receipt it applied. When this instance's
+  // newest receipt of an id reached the topic after a deliverer's later step, it is the
+  // newest record of its key without being the whole status, so the pipeline publishes
+  // the whole status once more.
+  void receipt_applied(const Receipt& applied, const MessageStatus& now);
+
  private:
   friend class StreamedSubmission;  // the large-message path shares the in-flight table and sink
   // Answers everyone waiting for `id`. `accepted` (on success) enters the status store
   // under the same lock that ends the in-flight entry, so a resend sees one or the other.
   void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);
   void count_refusal(const Problem& p);
+  // `accepted` with the status, detail and history of what is known since.
+  static Receipt restated(const Receipt& accepted, const MessageStatus& known);
+  void remember_unconfirmed(const Receipt& accepted);
 
   SnapshotHolder& snapshots_;
   RecordSink& sink_;
@@ -75,6 +85,17 @@ class IngestPipeline {
   // Held while a submission checks status_ and in_flight_ (mu_ before status_'s own lock).
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<AcceptCallback>> in_flight_;
+  // This instance's newest receipt per id (its "accepted", or a restatement of it), until
+  // the tracker read it back as the whole status.
+  struct Unconfirmed {
+    Receipt accepted;  // the accepted facts every restatement carries
+    ReceiptStatus status;
+    std::string at;  // of the receipt published last
+  };
+  static constexpr size_t kMaxUnconfirmed = 16384;
+  std::mutex unconfirmed_mu_;
+  std::unordered_map<std::string, Unconfirmed> unconfirmed_;
+  std::deque<std::string> unconfirmed_order_;
 };
 
 }  // namespace xoev

@@ -49,6 +49,9 @@ void ReceiptsTracker::run(RecordSource& receipts, std::stop_token stop) {
     }
     store_.apply(*receipt);
     ++applied_;
+    std::lock_guard lock(hook_mu_);
+    if (hook_)
+      if (auto now = store_.get(receipt->message_id)) hook_(*receipt, *now);
   }
 }
 

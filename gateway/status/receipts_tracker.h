@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 
 #include "gateway/crypto/key_ring.h"
@@ -25,6 +27,14 @@ class ReceiptsTracker {
   ReceiptsTracker(StatusStore& store, crypto::KeyRing trusted);
   ~ReceiptsTracker() { stop(); }
   void stop() { service_.reset(); }
+  // Called on the tracker's thread after each applied receipt with the status it left;
+  // set once, before the first receipt matters (the gateway's pipeline restates its
+  // accepted receipts that a deliverer's overtook).
+  using AppliedHook = std::function<void(const Receipt& applied, const MessageStatus& now)>;
+  void on_applied(AppliedHook hook) {
+    std::lock_guard lock(hook_mu_);
+    hook_ = std::move(hook);
+  }
   bool caught_up() const { return caught_up_.load(); }
   uint64_t applied() const { return applied_.load(); }
   // Records on xoev.receipts that were not applied: unsigned, untrusted, altered, no receipt.
@@ -39,6 +49,8 @@ class ReceiptsTracker {
   std::atomic<bool> caught_up_{false};
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> unverified_{0};
+  std::mutex hook_mu_;
+  AppliedHook hook_;
   std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go
 };
 

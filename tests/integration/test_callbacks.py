@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -88,11 +89,42 @@ def main():
                       "X-Xoev-Message-Id names the message")
                 tampered = calls[0][1].replace(b"delivered", b"rejected") if calls else b""
                 check(calls and not verify(calls[0][0], tampered + b" "), "a changed body fails the HMAC check")
+                repeated_step_is_not_news(bootstrap, ids[0], sender, check)
         finally:
             procs.stop_all()
             if check.failed:
                 print(procs.log("gateway")[-3000:])
     check.finish()
+
+
+def repeated_step_is_not_news(bootstrap, mid, sender, check):
+    """A signed receipt that repeats a step already sent (a gateway restating the whole
+    status after a deliverer's receipt overtook its own) calls the sender back once only."""
+    from confluent_kafka import Consumer, Producer
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": "t-repeat", "auto.offset.reset": "earliest",
+                       "enable.auto.commit": False})
+    reader.subscribe(["xoev.receipts"])
+    delivered, deadline = None, time.time() + 30
+    while delivered is None and time.time() < deadline:
+        m = reader.poll(0.5)
+        if m is not None and not m.error() and m.key() == mid.encode() and json.loads(m.value())["status"] == "delivered":
+            delivered = m
+    reader.close()
+    if not check(delivered is not None, "the delivered receipt is on xoev.receipts"):
+        return
+
+    def delivered_calls():
+        with sender.lock:
+            return sum(1 for _, b in sender.calls
+                       if json.loads(b)["messageId"] == mid and json.loads(b)["status"] == "delivered")
+    before = delivered_calls()
+    out = Producer({"bootstrap.servers": bootstrap})
+    out.produce("xoev.receipts", key=delivered.key(), value=delivered.value(), headers=delivered.headers(),
+                partition=delivered.partition())
+    out.flush(30)
+    check(before == 1, f"one 'delivered' callback per message ({before})")
+    time.sleep(3)
+    check(delivered_calls() == before, f"a repeated step is not sent again ({delivered_calls()} after {before})")
 
 
 if __name__ == "__main__":

@@ -216,7 +216,9 @@ def run(work, procs, check):
     # --- kill -9 of the gateway mid-upload: no 202, nothing delivered, discarded with a receipt.
     path, mid = make_message(work, 10)
     status, sent, upload = post_file(port, path, stop_after=4 * 1024 * 1024)
-    time.sleep(2)  # the gateway produced some chunks; the sender is still connected
+    # The gateway produced some chunks (the deliverer holds them); the sender is still connected.
+    check(wait_until(lambda: any(chunk_dir(work).glob("*.part")), 60, "first chunks held"),
+          "the killed upload's first chunks reached the deliverer")
     gw.send_signal(signal.SIGKILL)
     gw.wait()
     upload.close()

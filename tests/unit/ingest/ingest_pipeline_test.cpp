@@ -37,6 +37,12 @@ class HeldSink : public RecordSink {
     std::lock_guard lock(mu_);
     return receipts_.size();
   }
+  Receipt receipt(size_t i) const {
+    std::lock_guard lock(mu_);
+    auto r = Receipt::from_json(receipts_.at(i).value);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : Receipt{};
+  }
   void ack(size_t i) { take(i)(BrokerAck{1, static_cast<int64_t>(i)}); }
   void fail(size_t i) { take(i)(Problem::make(ProblemKind::broker_unavailable, "test: no ack")); }
 
@@ -177,6 +183,101 @@ TEST_F(IngestPipelineTest, AnAcknowledgementOvertakingAResendsStatusCheckDoesNot
   auto got = answers.all();
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<int>{200, 202}));
+}
+
+// What a deliverer publishes once it delivered the sample.
+Receipt delivered_receipt(const std::string& accepted_at) {
+  Receipt d;
+  d.message_id = test::kSampleId;
+  d.destination = "standesamt";
+  d.status = ReceiptStatus::delivered;
+  d.at = "2999-01-01T00:00:02Z";
+  d.history = {{ReceiptStatus::accepted, accepted_at}, {ReceiptStatus::forwarded, "2999-01-01T00:00:01Z"}};
+  return d;
+}
+Receipt forwarded_receipt(const std::string& accepted_at) {
+  Receipt f = delivered_receipt(accepted_at);
+  f.status = ReceiptStatus::forwarded;
+  f.at = "2999-01-01T00:00:01Z";
+  f.history.pop_back();
+  return f;
+}
+
+// xoev.receipts may be compacted: the newest receipt of an id must be its whole status,
+// even when the deliverer's receipts reached the topic before the gateway's. The tests
+// play the tracker: read_back() applies receipts in the topic's order.
+struct RestatingTest : IngestPipelineTest {
+  HeldSink sink;
+  StatusStore status;
+  ReceiptPublisher receipts{sink, test::gateway_key()};
+  IngestPipeline pipeline{snapshots, sink, status, receipts, nullptr};
+  Answers answers;
+
+  Receipt accept() {
+    submit();
+    return acknowledge();
+  }
+  void submit() { pipeline.submit(message, "", answers.collect()); }
+  Receipt acknowledge() {
+    sink.ack(0);
+    EXPECT_EQ(sink.receipts(), 1u);
+    return sink.receipt(0);
+  }
+  void read_back(std::initializer_list<Receipt> in_topic_order) {
+    for (const Receipt& r : in_topic_order) {
+      status.apply(r);
+      pipeline.receipt_applied(r, *status.get(r.message_id));
+    }
+  }
+};
+
+TEST_F(RestatingTest, AnAcceptedReceiptOvertakenByTheDeliverersIsRestatedOnceTheTrackerSeesIt) {
+  const Receipt accepted = accept();
+  EXPECT_EQ(accepted.status, ReceiptStatus::accepted);
+  read_back({delivered_receipt(accepted.at), accepted});
+  ASSERT_EQ(sink.receipts(), 2u) << "one restatement";
+  const Receipt newest = sink.receipt(1);
+  EXPECT_EQ(newest.status, ReceiptStatus::delivered);
+  EXPECT_EQ(newest.at, "2999-01-01T00:00:02Z");
+  ASSERT_EQ(newest.history.size(), 2u);
+  EXPECT_EQ(newest.history[0].first, ReceiptStatus::accepted);
+  EXPECT_EQ(newest.history[1].first, ReceiptStatus::forwarded);
+  EXPECT_EQ(newest.message_type, accepted.message_type) << "the accepted facts stay";
+  // Read back again (or by the tracker of another instance): nothing more.
+  read_back({accepted, newest});
+  EXPECT_EQ(sink.receipts(), 2u);
+}
+
+TEST_F(RestatingTest, ARestatementOvertakenInItsTurnIsRestatedAgain) {
+  const Receipt accepted = accept();
+  read_back({forwarded_receipt(accepted.at), accepted});
+  ASSERT_EQ(sink.receipts(), 2u);
+  const Receipt first = sink.receipt(1);
+  ASSERT_EQ(first.status, ReceiptStatus::forwarded);
+  read_back({delivered_receipt(accepted.at), first});
+  ASSERT_EQ(sink.receipts(), 3u);
+  const Receipt second = sink.receipt(2);
+  EXPECT_EQ(second.status, ReceiptStatus::delivered);
+  EXPECT_EQ(second.message_type, accepted.message_type);
+  read_back({second});
+  EXPECT_EQ(sink.receipts(), 3u) << "read back as the whole status: done";
+}
+
+TEST_F(RestatingTest, AnAcceptedReceiptInTheUsualOrderIsNotRestated) {
+  const Receipt accepted = accept();
+  read_back({accepted, delivered_receipt(accepted.at)});
+  EXPECT_EQ(sink.receipts(), 1u);
+}
+
+TEST_F(RestatingTest, AnAcknowledgementAfterTheDeliverersReceiptPublishesAcceptedThenTheWholeStatus) {
+  submit();
+  read_back({delivered_receipt("2000-01-01T00:00:00Z")});  // before the broker's acknowledgement reached us
+  const Receipt accepted = acknowledge();
+  EXPECT_EQ(answers.all(), (std::vector<int>{202}));
+  EXPECT_EQ(accepted.status, ReceiptStatus::accepted) << "a sender's callback hears of the acceptance";
+  read_back({accepted});
+  ASSERT_EQ(sink.receipts(), 2u);
+  EXPECT_EQ(sink.receipt(1).status, ReceiptStatus::delivered);
 }
 
 }  // namespace

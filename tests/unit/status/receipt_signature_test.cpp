@@ -158,6 +158,8 @@ TEST(ReceiptsTracker, AppliesOnlyVerifiedReceiptsAndCountsTheRest) {
                      unsigned_one});
   StatusStore store;
   ReceiptsTracker tracker(store, ring(publisher_key()));
+  std::vector<std::pair<std::string, ReceiptStatus>> hooked;  // (id, status after applying)
+  tracker.on_applied([&](const Receipt& r, const MessageStatus& now) { hooked.emplace_back(r.message_id, now.status); });
   std::stop_source stop;
   std::jthread t([&] { tracker.run(source, stop.get_token()); });
   for (int i = 0; i < 200 && !tracker.caught_up(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -170,6 +172,8 @@ TEST(ReceiptsTracker, AppliesOnlyVerifiedReceiptsAndCountsTheRest) {
   ASSERT_TRUE(m1);
   EXPECT_EQ(m1->status, ReceiptStatus::accepted) << "the forged 'delivered' must not count";
   EXPECT_FALSE(store.get("m2"));
+  // The pipeline hears of applied receipts only (it restates its own overtaken ones).
+  EXPECT_EQ(hooked, (std::vector<std::pair<std::string, ReceiptStatus>>{{"m1", ReceiptStatus::accepted}}));
 }
 
 }  // namespace
