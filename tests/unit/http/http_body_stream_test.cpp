@@ -539,7 +539,11 @@ TEST(BodyStream, SendCommandStreamsALargeFileWithProgress) {
   EXPECT_NE(err.str().find("MiB/s"), std::string::npos);
   const auto peak = err.str().find("peak-kib ");
   ASSERT_NE(peak, std::string::npos) << err.str();
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MB): no memory bound to check.
+#else
   EXPECT_LT(std::stoull(err.str().substr(peak + 9)), 48u * 1024u) << "the sender held the file";
+#endif
   std::filesystem::remove_all(dir);
 }
 
