@@ -145,6 +145,8 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto last_lag = std::chrono::steady_clock::time_point{};
   auto last_expiry = std::chrono::steady_clock::now();
+  // Whether this member holds partitions (their offsets known), as of the last lag sample.
+  bool assigned = false;
   auto report = [&](const Problem& p) {
     // Transient (broker away, topic not there yet): keep polling, log at most every 10 s.
     if (std::chrono::steady_clock::now() - last_error_log > std::chrono::seconds(10)) {
@@ -156,12 +158,13 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     if (std::chrono::steady_clock::now() - last_lag > std::chrono::seconds(1)) {
       auto lag = source.lag();
+      last_lag = std::chrono::steady_clock::now();
+      assigned = !lag.empty();
       std::lock_guard lock(lag_mu_);
       lag_ = std::move(lag);
-      last_lag = std::chrono::steady_clock::now();
     }
     if (assembler_ && std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(5)) {
-      expire_chunk_sequences();
+      if (assigned && chunked_sequences_may_expire(source)) expire_chunk_sequences();
       last_expiry = std::chrono::steady_clock::now();
     }
     auto polled = source.poll(std::chrono::milliseconds(200));
@@ -792,6 +795,15 @@ DeliveryLoop::Handled DeliveryLoop::handle_chunk(RecordSource& source, const Con
       spdlog::warn("deliverer '{}': cannot remove the files of {}: {}", destination_.id, printable(seq),
                    released.problem().detail);
   return handled;
+}
+
+bool DeliveryLoop::chunked_sequences_may_expire(RecordSource& source) {
+  // The rest of a held sequence may still be on the topic: behind a restart or rebalance
+  // (the group took its time to hand the partitions over: the caller checks that this
+  // member holds them), or behind records this loop has not read yet (a backlog, a
+  // retried delivery). "Nothing for chunk_timeout" counts only at the partitions' end.
+  auto at_end = source.caught_up();
+  return at_end && *at_end;
 }
 
 void DeliveryLoop::expire_chunk_sequences() {

@@ -136,6 +136,7 @@ class DeliveryLoop {
   Handled handle_chunk(RecordSource& source, const ConsumedRecord& record, Screened screened,
                        const std::stop_token& stop);
   // Sequences without progress for adapter.chunk_timeout: discarded, with a receipt.
+  bool chunked_sequences_may_expire(RecordSource& source);
   void expire_chunk_sequences();
   // Makes an outcome durable (dead letter where needed, then its receipt), then
   // commits the record's offset.

@@ -17,11 +17,13 @@ BacklogWaiter::~BacklogWaiter() {
   for (auto& w : left) w.then(false);
 }
 
-void BacklogWaiter::when_admitted(std::string topic, size_t bytes, std::chrono::steady_clock::time_point deadline,
+void BacklogWaiter::when_admitted(std::string topic, size_t bytes, std::chrono::milliseconds stall_limit,
                                   std::function<void(bool)> then) {
+  const size_t undelivered = backlog_.undelivered_bytes(topic);
   {
     std::lock_guard lock(mu_);
-    waiting_.push_back({std::move(topic), bytes, deadline, std::move(then)});
+    waiting_.push_back(
+        {std::move(topic), bytes, stall_limit, std::chrono::steady_clock::now() + stall_limit, undelivered, std::move(then)});
   }
   wake_.notify_all();
 }
@@ -45,6 +47,9 @@ void BacklogWaiter::run(const std::stop_token& stop) {
     std::vector<std::pair<std::function<void(bool)>, bool>> answers;
     const auto now = std::chrono::steady_clock::now();
     for (auto it = waiting_.begin(); it != waiting_.end();) {
+      const size_t undelivered = backlog_.undelivered_bytes(it->topic);
+      if (undelivered < it->undelivered) it->deadline = now + it->stall_limit;  // the deliverer moves
+      it->undelivered = undelivered;
       if (backlog_.admits(it->topic, it->bytes)) answers.emplace_back(std::move(it->then), true);
       else if (now >= it->deadline) answers.emplace_back(std::move(it->then), false);
       else {

@@ -1,7 +1,9 @@
 // Flow control for streamed submissions: a chunk that the backlog budget does not admit
 // yet waits here (the sender's upload waits with it, through TCP back-pressure) until the
 // deliverer has caught up, instead of being refused. One thread checks the waiting
-// chunks every `period`; a chunk still not admitted at its deadline is told `false`.
+// chunks every `period`. A slow deliverer is waited for as long as it drains the topic;
+// a chunk is told `false` only when the topic's undelivered backlog has not fallen for
+// `stall_limit` (the deliverer is stopped or stuck: no point in holding the sender).
 #pragma once
 
 #include <chrono>
@@ -25,9 +27,10 @@ class BacklogWaiter {
   BacklogWaiter(const BacklogWaiter&) = delete;
   BacklogWaiter& operator=(const BacklogWaiter&) = delete;
 
-  // Calls `then(true)` once `bytes` more fit the topic's budget, or `then(false)` at the
-  // deadline or at shutdown. Runs `then` on the waiter's thread: it must only post work.
-  void when_admitted(std::string topic, size_t bytes, std::chrono::steady_clock::time_point deadline,
+  // Calls `then(true)` once `bytes` more fit the topic's budget, or `then(false)` after
+  // `stall_limit` without progress, or at shutdown. Runs `then` on the waiter's thread:
+  // it must only post work.
+  void when_admitted(std::string topic, size_t bytes, std::chrono::milliseconds stall_limit,
                      std::function<void(bool)> then);
   size_t waiting() const;
 
@@ -35,7 +38,9 @@ class BacklogWaiter {
   struct Waiting {
     std::string topic;
     size_t bytes;
-    std::chrono::steady_clock::time_point deadline;
+    std::chrono::milliseconds stall_limit;
+    std::chrono::steady_clock::time_point deadline;  // moved on whenever the backlog fell
+    size_t undelivered;                              // at the last look
     std::function<void(bool)> then;
   };
   void run(const std::stop_token& stop);

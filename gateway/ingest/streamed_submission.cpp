@@ -203,7 +203,7 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
     pending_.insert(0, plaintext);  // back in front, taken again when admitted
     crypto::cleanse(plaintext);
     auto self = shared_from_this();
-    waiter_->when_admitted(dest.topic, sealed_estimate, std::chrono::steady_clock::now() + options_.max_backlog_wait,
+    waiter_->when_admitted(dest.topic, sealed_estimate, options_.backlog_stall,
                            [self, last](bool admitted) {
                              self->post([self, admitted, last] {
                                self->waiting_backlog_ = false;
@@ -212,9 +212,9 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
                                  return self->fail(Problem::make(
                                      ProblemKind::backlog_full,
                                      "destination '" + self->decision_->destination->id +
-                                         "' did not take the next chunk within " +
-                                         std::to_string(self->options_.max_backlog_wait.count()) +
-                                         " s; its deliverer is behind. Retry later."));
+                                         "' has taken nothing from its topic for " +
+                                         std::to_string(self->options_.backlog_stall.count()) +
+                                         " s: its deliverer is stopped or stuck. Retry later."));
                                }
                                if (!last) return self->pump();
                                std::string rest = std::move(self->pending_);

@@ -9,7 +9,7 @@
 //
 // Flow control: the next piece is asked for (`more`) only while fewer than
 // kChunksInFlight chunks wait for their acks; a chunk the backlog budget does not admit waits in the BacklogWaiter, and with
-// it the sender (TCP back-pressure), up to `max_backlog_wait`.
+// it the sender (TCP back-pressure), while the deliverer makes progress (`backlog_stall`).
 //
 // Threading: piece/end/abort come one after another from the HTTP session; the work
 // runs on a WorkerPool of its own (GatewayRuntime's "stream" pool), and producer acks
@@ -39,7 +39,9 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
     size_t chunk_bytes = 256u << 10;
     size_t head_window_bytes = 1u << 20;  // the routing head must be complete within this
     uint64_t max_message_bytes = 2ull << 30;
-    std::chrono::seconds max_backlog_wait{600};
+    // A chunk waits for the backlog as long as the deliverer drains it; after this long
+    // without progress the upload gets 503 backlog-full.
+    std::chrono::seconds backlog_stall{60};
   };
   // `waiter` may be null (no backlog limit). All references outlive the submission's
   // last callback (GatewayRuntime stops the HTTP server before the pipeline).

@@ -88,8 +88,14 @@ class FakeSource : public RecordSource {
     events_.add("commit " + r.env.key + (in_ledger ? " (in ledger)" : " (not in ledger)"));
     return ok_status();
   }
-  Result<bool> caught_up() override { return true; }
+  Result<bool> caught_up() override { return at_end.load(); }
+  // One partition while `assigned` (a group member that holds its partitions).
+  std::vector<PartitionLag> lag() override {
+    if (!assigned) return {};
+    return {PartitionLag{"xoev.standesamt", 0, 0, 0}};
+  }
   void close() override {}
+  std::atomic<bool> assigned{true}, at_end{true};
 
  private:
   Events& events_;
@@ -717,6 +723,29 @@ TEST(DeliveryLoop, TheLastChunkReadAgainAfterAStopDeliversTheHeldMessage) {
   const auto seen = again.adapter->seen();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].body, "<a>bb</a>");
+}
+
+// A deliverer restarted mid-sequence may wait longer than chunk_timeout for its group to
+// hand it the partitions, and then read a backlog before the rest of the sequence: the
+// held chunks are kept meanwhile, and the message is delivered once the rest comes.
+TEST(DeliveryLoop, AHeldSequenceIsKeptWhileTheDelivererWaitsForItsPartitionsOrReadsABacklog) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(1));
+  auto chunks = sealed_chunks("big-6", {"<a>", "bb", "</a>"}, 0);
+  h.source.assigned = false;  // a consumer without partitions counts as caught up (Consumer::caught_up)
+  h.source.push(std::move(chunks[0]));
+  h.source.push(std::move(chunks[1]));
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] { return h.events.count_starting_with("commit big-6") == 2; }))
+      << testing::PrintToString(h.events.all());
+  std::this_thread::sleep_for(5500ms);  // one expiry check (every 5 s) without partitions
+  h.source.at_end = false;
+  h.source.assigned = true;
+  std::this_thread::sleep_for(5500ms);  // one more with partitions, not read to their end
+  EXPECT_EQ(h.events.index_of("receipt failed big-6"), -1) << testing::PrintToString(h.events.all());
+  h.source.at_end = true;
+  h.source.push(std::move(chunks[2]));
+  ASSERT_TRUE(h.wait_for_event("receipt delivered big-6")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.adapter->seen().at(0).body, "<a>bb</a>");
 }
 
 TEST(DeliveryLoop, AnIncompleteSequenceIsDiscardedAfterItsTimeoutWithAFailedReceipt) {
