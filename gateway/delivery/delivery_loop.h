@@ -135,8 +135,10 @@ class DeliveryLoop {
   // offset; the last one delivers the whole message from its file.
   Handled handle_chunk(RecordSource& source, const ConsumedRecord& record, Screened screened,
                        const std::stop_token& stop);
-  // Sequences without progress for adapter.chunk_timeout: discarded, with a receipt.
+  // True if the source has read its partitions to their end: only then can a held
+  // sequence's rest not be on its way (the caller checks that partitions are held).
   bool chunked_sequences_may_expire(RecordSource& source);
+  // Sequences without progress for adapter.chunk_timeout: discarded, with a receipt.
   void expire_chunk_sequences();
   // Makes an outcome durable (dead letter where needed, then its receipt), then
   // commits the record's offset.

@@ -68,17 +68,8 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   // The validated header becomes the one message type, and that becomes the record.
   const std::string accepted_at = rfc3339_now();
   const size_t plain_bytes = body.size();
-  Message message;
-  message.message_id = h.message_id;
-  message.destination = dest.id;
-  message.message_type = h.message_type.display();
-  message.standard = h.standard;
-  message.sender = h.author;
-  message.recipient = h.reader;
-  message.accepted_at = accepted_at;
-  message.route = decision->route;
   const std::string trace = traceparent_or_new(traceparent);
-  message.traceparent = trace;
+  Message message = accepted_message(h, *decision, accepted_at, trace);
   message.body = std::move(body);
   Envelope env = to_record(std::move(message), dest.topic);
   env.set(header::routing_version, snap->routing_version());  // unsigned, like xoev-route
@@ -151,6 +142,21 @@ void IngestPipeline::count_refusal(const Problem& p) {
   counters_.refused_by_reason.inc(p.slug());
 }
 
+Message IngestPipeline::accepted_message(const RoutingHeader& h, const RouteDecision& decision,
+                                         const std::string& accepted_at, const std::string& traceparent) {
+  Message message;
+  message.message_id = h.message_id;
+  message.destination = decision.destination->id;
+  message.message_type = h.message_type.display();
+  message.standard = h.standard;
+  message.sender = h.author;
+  message.recipient = h.reader;
+  message.accepted_at = accepted_at;
+  message.route = decision.route;
+  message.traceparent = traceparent;
+  return message;
+}
+
 Receipt IngestPipeline::restated(const Receipt& accepted, const MessageStatus& known) {
   Receipt newest = accepted;
   auto step = std::find_if(known.history.rbegin(), known.history.rend(),
@@ -176,20 +182,21 @@ void IngestPipeline::remember_unconfirmed(const Receipt& accepted) {
   }
 }
 
-void IngestPipeline::receipt_applied(const Receipt& applied, const MessageStatus& now) {
+void IngestPipeline::receipt_applied(const Receipt& applied) {
   Receipt newest;
   {
     std::lock_guard lock(unconfirmed_mu_);
     auto it = unconfirmed_.find(applied.message_id);
     // Only this instance's newest receipt of the id, read back.
     if (it == unconfirmed_.end() || it->second.status != applied.status || it->second.at != applied.at) return;
-    if (now.status == applied.status) {  // nothing overtook it: it is the whole status
+    const auto known = status_.get(applied.message_id);  // the tracker applied it: it is there
+    if (!known || known->status == applied.status) {  // nothing overtook it: it is the whole status
       unconfirmed_.erase(it);  // its id stays in unconfirmed_order_ until it is evicted
       return;
     }
     // A later step reached the topic before it (or while it lingered in the producer):
     // say the whole status once more, and watch that one come back the same way.
-    newest = restated(it->second.accepted, now);
+    newest = restated(it->second.accepted, *known);
     it->second.status = newest.status;
     it->second.at = newest.at;
   }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/core/message.h"
 #include "gateway/core/routing_header.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/backlog_monitor.h"
@@ -63,7 +64,7 @@ class IngestPipeline {
   // newest receipt of an id reached the topic after a deliverer's later step, it is the
   // newest record of its key without being the whole status, so the pipeline publishes
   // the whole status once more.
-  void receipt_applied(const Receipt& applied, const MessageStatus& now);
+  void receipt_applied(const Receipt& applied);
 
  private:
   friend class StreamedSubmission;  // the large-message path shares the in-flight table and sink
@@ -71,6 +72,9 @@ class IngestPipeline {
   // under the same lock that ends the in-flight entry, so a resend sees one or the other.
   void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);
   void count_refusal(const Problem& p);
+  // The signed metadata of the record(s) for a validated, routed head; the body is the caller's.
+  static Message accepted_message(const RoutingHeader& h, const RouteDecision& decision,
+                                  const std::string& accepted_at, const std::string& traceparent);
   // `accepted` with the status, detail and history of what is known since.
   static Receipt restated(const Receipt& accepted, const MessageStatus& known);
   void remember_unconfirmed(const Receipt& accepted);

@@ -180,16 +180,8 @@ void StreamedSubmission::pump() {
 }
 
 Envelope StreamedSubmission::chunk_record(std::string plaintext) const {
-  Message message;
-  message.message_id = seq_;
-  message.destination = decision_->destination->id;
-  message.message_type = head_.message_type.display();
-  message.standard = head_.standard;
-  message.sender = head_.author;
-  message.recipient = head_.reader;
-  message.accepted_at = accepted_at_;
-  message.route = decision_->route;
-  message.traceparent = traceparent_;
+  Message message = IngestPipeline::accepted_message(head_, *decision_, accepted_at_, traceparent_);
+  message.message_id = seq_;  // the sequence's key (the id itself may only be known at the end)
   message.body = std::move(plaintext);
   return to_record(std::move(message), decision_->destination->topic);
 }

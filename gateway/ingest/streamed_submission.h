@@ -8,8 +8,9 @@
 // end, sender gone) gets an abort record. 202 comes after the last chunk's ack.
 //
 // Flow control: the next piece is asked for (`more`) only while fewer than
-// kChunksInFlight chunks wait for their acks; a chunk the backlog budget does not admit waits in the BacklogWaiter, and with
-// it the sender (TCP back-pressure), while the deliverer makes progress (`backlog_stall`).
+// kChunksInFlight chunks wait for their acks; a chunk the backlog budget does not admit
+// waits in the BacklogWaiter, and with it the sender (TCP back-pressure), while the
+// deliverer makes progress (`backlog_stall`).
 //
 // Threading: piece/end/abort come one after another from the HTTP session; the work
 // runs on a WorkerPool of its own (GatewayRuntime's "stream" pool), and producer acks

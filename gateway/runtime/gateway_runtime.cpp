@@ -58,10 +58,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_, *receipt_signers);
   rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
                                                    rt->backlog_.get());
-  rt->receipts_tracker_->on_applied(
-      [pipeline = rt->pipeline_.get()](const Receipt& applied, const MessageStatus& now) {
-        pipeline->receipt_applied(applied, now);
-      });
+  rt->receipts_tracker_->on_applied([pipeline = rt->pipeline_.get()](const Receipt& r) { pipeline->receipt_applied(r); });
 
   // Before the deliverers: in-process ones write to the gateway's audit log.
   auto security = SecurityRuntime::start(*config);

@@ -50,8 +50,7 @@ void ReceiptsTracker::run(RecordSource& receipts, std::stop_token stop) {
     store_.apply(*receipt);
     ++applied_;
     std::lock_guard lock(hook_mu_);
-    if (hook_)
-      if (auto now = store_.get(receipt->message_id)) hook_(*receipt, *now);
+    if (hook_) hook_(*receipt);
   }
 }
 

@@ -27,10 +27,10 @@ class ReceiptsTracker {
   ReceiptsTracker(StatusStore& store, crypto::KeyRing trusted);
   ~ReceiptsTracker() { stop(); }
   void stop() { service_.reset(); }
-  // Called on the tracker's thread after each applied receipt with the status it left;
-  // set once, before the first receipt matters (the gateway's pipeline restates its
-  // accepted receipts that a deliverer's overtook).
-  using AppliedHook = std::function<void(const Receipt& applied, const MessageStatus& now)>;
+  // Called on the tracker's thread after each receipt it applied to the store; set once,
+  // before the first receipt matters (the gateway's pipeline restates its accepted
+  // receipts that a deliverer's overtook).
+  using AppliedHook = std::function<void(const Receipt& applied)>;
   void on_applied(AppliedHook hook) {
     std::lock_guard lock(hook_mu_);
     hook_ = std::move(hook);

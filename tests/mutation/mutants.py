@@ -487,7 +487,7 @@ MUTANTS = [
          replacement="                                                     : write_temporary(next, m->body);",
          tests=r"integration\.test_large_messages", description="a large message is delivered as an empty file"),
     dict(id="overtaken-accepted-not-restated", file="gateway/ingest/ingest_pipeline.cpp",
-         original="    if (now.status == applied.status) {  // nothing overtook it: it is the whole status",
+         original="    if (!known || known->status == applied.status) {  // nothing overtook it: it is the whole status",
          replacement="    if (true) {",
          tests=r"^RestatingTest\.", description="a deliverer's receipt overtaken by the gateway's accepted one leaves 'accepted' newest on the compacted topic"),
     dict(id="callback-repeats-restated-step", file="gateway/callbacks/callback_dispatcher.cpp",

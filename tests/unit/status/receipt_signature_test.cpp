@@ -158,8 +158,8 @@ TEST(ReceiptsTracker, AppliesOnlyVerifiedReceiptsAndCountsTheRest) {
                      unsigned_one});
   StatusStore store;
   ReceiptsTracker tracker(store, ring(publisher_key()));
-  std::vector<std::pair<std::string, ReceiptStatus>> hooked;  // (id, status after applying)
-  tracker.on_applied([&](const Receipt& r, const MessageStatus& now) { hooked.emplace_back(r.message_id, now.status); });
+  std::vector<std::pair<std::string, ReceiptStatus>> hooked;  // (id, status of the applied receipt)
+  tracker.on_applied([&](const Receipt& r) { hooked.emplace_back(r.message_id, r.status); });
   std::stop_source stop;
   std::jthread t([&] { tracker.run(source, stop.get_token()); });
   for (int i = 0; i < 200 && !tracker.caught_up(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
