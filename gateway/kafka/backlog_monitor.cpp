@@ -5,20 +5,9 @@
 #include <algorithm>
 
 #include "gateway/kafka/kafka_problem.h"
+#include "gateway/kafka/watermarks.h"
 
 namespace xoev {
-namespace {
-
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
-
-struct Offsets {
-  int64_t low = -1, high = -1;
-};
-
-}  // namespace
 
 BacklogMonitor::BacklogMonitor(const KafkaConnection& connection, std::vector<Watched> watched,
                                size_t budget_bytes_per_partition, std::chrono::milliseconds refresh,
@@ -159,6 +148,7 @@ Status BacklogMonitor::refresh_locked_io() {
     auto rk = make_rdkafka_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
     if (!rk) return std::move(rk).problem();
     meta_ = std::move(rk).value();
+    meta_.get_deleter().lookups_only = true;
   }
   identify_cluster(timeout_ms);
   if (cluster_ == ClusterKind::keeps_records) return ok_status();
@@ -171,7 +161,7 @@ Status BacklogMonitor::refresh_locked_io() {
     for (const auto& [topic, state] : topics_) groups_of_topic[topic] = state.groups;
   }
 
-  std::map<std::string, std::map<int32_t, Offsets>> offsets;  // topic → partition → watermarks
+  std::map<std::string, std::map<int32_t, Watermarks>> offsets;  // topic → partition → watermarks
   for (const auto& [topic, groups] : groups_of_topic) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(meta_.get(), topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;
@@ -185,13 +175,9 @@ Status BacklogMonitor::refresh_locked_io() {
     rd_kafka_topic_destroy(rkt);
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;  // nobody produced to it yet
     if (err) return kafka_problem(ProblemKind::broker_unavailable, "backlog monitor: metadata of " + topic, err);
-    for (int32_t p = 0; p < partitions; ++p) {
-      Offsets o;
-      if (rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(meta_.get(), topic.c_str(), p, &o.low, &o.high, timeout_ms))
-        return kafka_problem(ProblemKind::broker_unavailable,
-                             "backlog monitor: watermarks of " + topic + "[" + std::to_string(p) + "]", e);
-      offsets[topic][p] = o;
-    }
+    auto marks = query_watermarks(meta_.get(), topic, partitions, std::chrono::milliseconds(timeout_ms));
+    if (!marks) return Problem::make(ProblemKind::broker_unavailable, "backlog monitor: " + marks.problem().detail);
+    offsets[topic] = std::move(marks).value();
   }
 
   // group → its committed offsets, topic → partition → offset (-1 none)
@@ -213,6 +199,7 @@ Status BacklogMonitor::refresh_locked_io() {
       auto rk = make_rdkafka_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
       if (!rk) return std::move(rk).problem();
       handle = std::move(rk).value();
+      handle.get_deleter().lookups_only = true;
     }
     if (rd_kafka_resp_err_t err = rd_kafka_committed(handle.get(), list.get(), timeout_ms))
       return kafka_problem(ProblemKind::broker_unavailable, "backlog monitor: committed offsets of group " + group, err);

@@ -10,11 +10,6 @@
 namespace xoev {
 namespace {
 
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
-
 std::string describe(const rd_kafka_topic_partition_list_t* parts) {
   std::string out;
   for (int i = 0; i < parts->cnt; ++i) {

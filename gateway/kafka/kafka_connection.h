@@ -26,9 +26,19 @@ struct RdKafkaConfDeleter {
 using RdKafkaConf = std::unique_ptr<rd_kafka_conf_t, RdKafkaConfDeleter>;
 
 struct RdKafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+  // A consumer handle used only for lookups (never subscribed) skips the consumer
+  // close on destroy: that close can wait without end for an unreachable coordinator.
+  bool lookups_only = false;
+  void operator()(rd_kafka_t* rk) const {
+    rd_kafka_destroy_flags(rk, lookups_only ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
+  }
 };
 using RdKafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 

@@ -506,4 +506,15 @@ MUTANTS = [
          original="  return at_end && *at_end;",
          replacement="  return at_end.ok();",
          tests=r"^DeliveryLoop\.", description="a held sequence is discarded while its rest waits behind a backlog"),
+    dict(id="watermarks-wait-without-end", file="gateway/kafka/watermarks.cpp",
+         original="  if (auto s = list_offsets(rk, topic, partitions, RD_KAFKA_OFFSET_BEGINNING, remaining_ms(), out); !s)\n"
+                  "    return std::move(s).problem();\n"
+                  "  if (auto s = list_offsets(rk, topic, partitions, RD_KAFKA_OFFSET_END, remaining_ms(), out); !s)\n"
+                  "    return std::move(s).problem();",
+         replacement="  (void)&list_offsets;\n"
+                     "  for (int32_t p = 0; p < partitions; ++p)\n"
+                     "    if (rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &out[p].low,\n"
+                     "                                                                 &out[p].high, remaining_ms()))\n"
+                     "      return kafka_problem(ProblemKind::broker_unavailable, topic, e);",
+         tests=r"^Watermarks\.", description="the backlog monitor asks for watermarks in a way that waits without end while the leader is down"),
 ]
