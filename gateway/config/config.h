@@ -25,6 +25,9 @@ struct GatewaySection {
   Location listen_where;
   // The largest submission; bodies above kafka.chunk_bytes are streamed as chunk records.
   size_t max_message_bytes = size_t{2} << 30;
+  // A streamed body's routing head (nachrichtenkopf) must be complete within this many
+  // bytes: what arrives before it is routed is held in memory, so this bounds that.
+  size_t max_head_bytes = size_t{1} << 20;
   int threads = 2;                                  // HTTP I/O threads
   std::chrono::milliseconds ack_timeout{10000};     // broker acknowledgement deadline → 503
   fs::path state_directory;                         // deliverers' ledgers; default <config dir>/state
@@ -44,6 +47,9 @@ struct KafkaSection {
   // A message larger than this is produced as chunk records of this many plaintext bytes
   // (README "Large messages"); smaller ones stay one record.
   size_t chunk_bytes = 256u << 10;
+  // A streamed upload waiting for room in that backlog waits as long as the deliverer
+  // drains the topic; after this long without progress it gets 503 backlog-full.
+  std::chrono::seconds backlog_stall{60};
   bool embedded() const { return bootstrap == "embedded"; }
 };
 

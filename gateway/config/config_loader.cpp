@@ -64,7 +64,8 @@ void require_file(YamlReader& r, const YAML::Node& at, const fs::path& p, const 
 void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   if (!n) return;
   if (!r.is_map(n, "gateway")) return;
-  std::vector<std::string> keys = {"listen", "max_message_bytes", "threads", "ack_timeout", "state_directory"};
+  std::vector<std::string> keys = {"listen",      "max_message_bytes", "max_head_bytes", "threads",
+                                   "ack_timeout", "state_directory"};
   keys.insert(keys.end(), std::begin(config_detail::kSecurityGatewayKeys), std::end(config_detail::kSecurityGatewayKeys));
   r.only_keys(n, keys, "gateway");
   if (n["state_directory"]) g.state_directory = r.path(n, "state_directory", true);
@@ -72,6 +73,8 @@ void read_gateway(YamlReader& r, const YAML::Node& n, GatewaySection& g) {
   g.listen_where = n["listen"] ? r.where(n["listen"]) : r.where(n);
   if (!is_listen_address(g.listen)) r.error(n["listen"], "listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + g.listen + "'");
   g.max_message_bytes = static_cast<size_t>(r.integer(n, "max_message_bytes", static_cast<long long>(g.max_message_bytes), 1024, 1LL << 36));
+  g.max_head_bytes = static_cast<size_t>(
+      r.integer(n, "max_head_bytes", static_cast<long long>(g.max_head_bytes), 4 << 10, 64 << 20));
   g.threads = static_cast<int>(r.integer(n, "threads", g.threads, 1, 64));
   g.ack_timeout = r.millis(n, "ack_timeout", g.ack_timeout);
   if (g.ack_timeout.count() < 100) r.error(n["ack_timeout"], "ack_timeout must be at least 100ms");
@@ -103,7 +106,10 @@ bool check_kafka_property(YamlReader& r, const YAML::Node& at, const std::string
 void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (!n) return;
   if (!r.is_map(n, "kafka")) return;
-  r.only_keys(n, {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition", "chunk_bytes"}, "kafka");
+  r.only_keys(n,
+              {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition",
+               "backlog_stall", "chunk_bytes"},
+              "kafka");
   k.bootstrap = r.str(n, "bootstrap", k.bootstrap);
   if (k.bootstrap.empty()) r.error(n["bootstrap"], "bootstrap must be 'embedded' or a list host:port,host:port");
   if (const auto props = n["properties"]; props && !props.IsNull()) {
@@ -134,6 +140,11 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
       n, "backlog_bytes_per_partition", k.embedded() ? 3 << 20 : 0, k.embedded() ? 64 << 10 : 0, 4 << 20));
   if (k.embedded() && k.backlog_bytes_per_partition == 0) k.backlog_bytes_per_partition = 3u << 20;
   k.chunk_bytes = static_cast<size_t>(r.integer(n, "chunk_bytes", static_cast<long long>(k.chunk_bytes), 16 << 10, 4 << 20));
+  const auto stall = r.millis(n, "backlog_stall", k.backlog_stall);
+  if (stall < std::chrono::seconds(1) || stall > std::chrono::hours(24))
+    r.error(n["backlog_stall"], "backlog_stall must be between 1s and 24h");
+  else
+    k.backlog_stall = std::chrono::duration_cast<std::chrono::seconds>(stall);
   // A chunk must fit one record once sealed (base64url: 4/3) and, on a cluster that drops
   // records, leave room for several in the backlog budget.
   Config probe;

@@ -1,5 +1,7 @@
 #include "gateway/runtime/gateway_runtime.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -121,8 +123,12 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
                       [self] { return self->snapshots_->get(); },
                       rt->stream_workers_,
                       rt->backlog_waiter_.get(),
-                      StreamedSubmission::Options{.chunk_bytes = config->kafka.chunk_bytes,
-                                                  .max_message_bytes = config->gateway.max_message_bytes}};
+                      // The head is looked for once a chunk's worth has arrived.
+                      StreamedSubmission::Options{
+                          .chunk_bytes = config->kafka.chunk_bytes,
+                          .head_window_bytes = std::max(config->gateway.max_head_bytes, config->kafka.chunk_bytes),
+                          .max_message_bytes = config->gateway.max_message_bytes,
+                          .backlog_stall = config->kafka.backlog_stall}};
   auto server = http::HttpServer::start(opts, make_gateway_api(std::move(deps)));
   if (!server) return server.problem();
   rt->server_ = std::move(server).value();
@@ -204,6 +210,11 @@ ReloadOutcome GatewayRuntime::reload_table() {
   const Config& before = old->config();
   if (config.kafka.bootstrap != before.kafka.bootstrap || config.gateway.listen != before.gateway.listen)
     spdlog::warn("reload: kafka.bootstrap and gateway.listen changes take effect after a restart");
+  if (config.gateway.max_message_bytes != before.gateway.max_message_bytes ||
+      config.gateway.max_head_bytes != before.gateway.max_head_bytes ||
+      config.kafka.chunk_bytes != before.kafka.chunk_bytes || config.kafka.backlog_stall != before.kafka.backlog_stall)
+    spdlog::warn("reload: gateway.max_message_bytes, gateway.max_head_bytes, kafka.chunk_bytes and "
+                 "kafka.backlog_stall changes take effect after a restart");
   // A destination that moves to another topic or in/out of this process would strand
   // the records already on its old topic: that takes a restart (or a new destination id).
   std::vector<Problem> reasons;

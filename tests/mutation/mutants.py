@@ -517,4 +517,12 @@ MUTANTS = [
                      "                                                                 &out[p].high, remaining_ms()))\n"
                      "      return kafka_problem(ProblemKind::broker_unavailable, topic, e);",
          tests=r"^Watermarks\.", description="the backlog monitor asks for watermarks in a way that waits without end while the leader is down"),
+    dict(id="backlog-stall-not-configured", file="gateway/runtime/gateway_runtime.cpp",
+         original="                          .backlog_stall = config->kafka.backlog_stall}};",
+         replacement="                          .backlog_stall = std::chrono::seconds(60)}};",
+         tests=r"integration\.test_stream_settings", description="kafka.backlog_stall is read but a waiting upload still gets 60 s"),
+    dict(id="head-window-not-configured", file="gateway/runtime/gateway_runtime.cpp",
+         original="                          .head_window_bytes = std::max(config->gateway.max_head_bytes, config->kafka.chunk_bytes),",
+         replacement="                          .head_window_bytes = size_t{1} << 20,",
+         tests=r"integration\.test_stream_settings", description="gateway.max_head_bytes is read but the head window stays 1 MiB"),
 ]

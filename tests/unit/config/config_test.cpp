@@ -160,3 +160,41 @@ TEST(Config, RoutingSectionNamesItsFilesAndPrefixes) {
   std::ofstream(t2.dir / "list.xml") << "<x/>";
   EXPECT_TRUE(check_config(t2.file).empty()) << "a directory alone is enough routing";
 }
+
+namespace {
+std::string with_stream_limits(const std::string& max_head_bytes, const std::string& backlog_stall) {
+  std::string yaml = kValid;
+  yaml.replace(yaml.find("  listen: 127.0.0.1:0\n"), 22,
+               "  listen: 127.0.0.1:0\n  max_head_bytes: " + max_head_bytes + "\n");
+  yaml.replace(yaml.find("  bootstrap: embedded\n"), 22,
+               "  bootstrap: embedded\n  backlog_stall: " + backlog_stall + "\n");
+  return yaml;
+}
+}  // namespace
+
+TEST(Config, StreamingLimitsAreSettingsWithTheirDefaultsAndBounds) {
+  {
+    TempConfig t(kValid);
+    auto c = load_config(t.file);
+    ASSERT_TRUE(c.ok()) << c.problem().one_line();
+    EXPECT_EQ(c->gateway.max_head_bytes, size_t{1} << 20);
+    EXPECT_EQ(c->kafka.backlog_stall, std::chrono::seconds(60));
+  }
+  {
+    TempConfig t(with_stream_limits("131072", "2m"));
+    auto c = load_config(t.file);
+    ASSERT_TRUE(c.ok()) << c.problem().one_line();
+    EXPECT_EQ(c->gateway.max_head_bytes, 131072u);
+    EXPECT_EQ(c->kafka.backlog_stall, std::chrono::minutes(2));
+  }
+  {
+    TempConfig t(with_stream_limits("100", "500ms"));
+    auto problems = check_config(t.file);
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_NE(problems[0].detail.find("max_head_bytes"), std::string::npos) << problems[0].one_line();
+    EXPECT_EQ(problems[0].location->line, 3);
+    EXPECT_NE(problems[1].detail.find("backlog_stall must be between 1s and 24h"), std::string::npos)
+        << problems[1].one_line();
+    EXPECT_EQ(problems[1].location->line, 6);
+  }
+}
