@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "gateway/core/clock.h"
@@ -108,11 +109,12 @@ void StreamedSubmission::take(std::string bytes) {
   pending_.append(bytes);
   crypto::cleanse(bytes);
   if (!decision_ && pending_.size() > options_.chunk_bytes) {
-    if (!route_head() && !failed_ && pending_.size() > options_.head_window_bytes)
+    // The head is looked for once a chunk's worth has arrived, so the window is never smaller.
+    const size_t window = std::max(options_.head_window_bytes, options_.chunk_bytes);
+    if (!route_head() && !failed_ && pending_.size() > window)
       fail(Problem::make(ProblemKind::missing_routing_header,
                          "the routing head (nachrichtenkopf) is not complete within the first " +
-                             std::to_string(options_.head_window_bytes) +
-                             " bytes; a large message must carry its head at the start"));
+                             std::to_string(window) + " bytes; a large message must carry its head at the start"));
   }
 }
 

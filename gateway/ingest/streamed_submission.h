@@ -38,7 +38,7 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
  public:
   struct Options {
     size_t chunk_bytes = 256u << 10;
-    size_t head_window_bytes = 1u << 20;  // the routing head must be complete within this
+    size_t head_window_bytes = 1u << 20;  // the routing head must be complete within this (≥ chunk_bytes)
     uint64_t max_message_bytes = 2ull << 30;
     // A chunk waits for the backlog as long as the deliverer drains it; after this long
     // without progress the upload gets 503 backlog-full.

@@ -1,7 +1,6 @@
 #include "gateway/runtime/gateway_runtime.h"
 
-#include <algorithm>
-
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -123,10 +122,9 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
                       [self] { return self->snapshots_->get(); },
                       rt->stream_workers_,
                       rt->backlog_waiter_.get(),
-                      // The head is looked for once a chunk's worth has arrived.
                       StreamedSubmission::Options{
                           .chunk_bytes = config->kafka.chunk_bytes,
-                          .head_window_bytes = std::max(config->gateway.max_head_bytes, config->kafka.chunk_bytes),
+                          .head_window_bytes = config->gateway.max_head_bytes,
                           .max_message_bytes = config->gateway.max_message_bytes,
                           .backlog_stall = config->kafka.backlog_stall}};
   auto server = http::HttpServer::start(opts, make_gateway_api(std::move(deps)));
@@ -208,13 +206,18 @@ ReloadOutcome GatewayRuntime::reload_table() {
   if (listen_override_) config.gateway.listen = *listen_override_;
   const auto old = snapshots_->get();
   const Config& before = old->config();
-  if (config.kafka.bootstrap != before.kafka.bootstrap || config.gateway.listen != before.gateway.listen)
-    spdlog::warn("reload: kafka.bootstrap and gateway.listen changes take effect after a restart");
-  if (config.gateway.max_message_bytes != before.gateway.max_message_bytes ||
-      config.gateway.max_head_bytes != before.gateway.max_head_bytes ||
-      config.kafka.chunk_bytes != before.kafka.chunk_bytes || config.kafka.backlog_stall != before.kafka.backlog_stall)
-    spdlog::warn("reload: gateway.max_message_bytes, gateway.max_head_bytes, kafka.chunk_bytes and "
-                 "kafka.backlog_stall changes take effect after a restart");
+  // Settings read at start only: a reload that changes one says which.
+  const std::pair<bool, const char*> start_only[] = {
+      {config.kafka.bootstrap != before.kafka.bootstrap, "kafka.bootstrap"},
+      {config.gateway.listen != before.gateway.listen, "gateway.listen"},
+      {config.gateway.max_message_bytes != before.gateway.max_message_bytes, "gateway.max_message_bytes"},
+      {config.gateway.max_head_bytes != before.gateway.max_head_bytes, "gateway.max_head_bytes"},
+      {config.kafka.chunk_bytes != before.kafka.chunk_bytes, "kafka.chunk_bytes"},
+      {config.kafka.backlog_stall != before.kafka.backlog_stall, "kafka.backlog_stall"}};
+  std::vector<std::string> changed;
+  for (const auto& [differs, key] : start_only)
+    if (differs) changed.emplace_back(key);
+  if (!changed.empty()) spdlog::warn("reload: changes of {} take effect after a restart", fmt::join(changed, ", "));
   // A destination that moves to another topic or in/out of this process would strand
   // the records already on its old topic: that takes a restart (or a new destination id).
   std::vector<Problem> reasons;

@@ -522,7 +522,7 @@ MUTANTS = [
          replacement="                          .backlog_stall = std::chrono::seconds(60)}};",
          tests=r"integration\.test_stream_settings", description="kafka.backlog_stall is read but a waiting upload still gets 60 s"),
     dict(id="head-window-not-configured", file="gateway/runtime/gateway_runtime.cpp",
-         original="                          .head_window_bytes = std::max(config->gateway.max_head_bytes, config->kafka.chunk_bytes),",
+         original="                          .head_window_bytes = config->gateway.max_head_bytes,",
          replacement="                          .head_window_bytes = size_t{1} << 20,",
          tests=r"integration\.test_stream_settings", description="gateway.max_head_bytes is read but the head window stays 1 MiB"),
 ]
