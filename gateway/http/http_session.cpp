@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -42,6 +43,10 @@ constexpr std::size_t kLingerBytes = 64u << 20;
 // A streamed body passes through one buffer of this size per connection, whatever the
 // body's size; it is what the memory budget counts for such a request.
 constexpr std::size_t kPieceBytes = 256 * 1024;
+// Beast reads at most the read buffer's capacity at a time; the header left it at a few
+// KiB, so a streamed body would arrive in pieces of that size, each a round trip
+// through the application's thread. While a body streams the buffer may hold this much.
+constexpr std::size_t kStreamReadBytes = 64 * 1024;
 
 bool is_http_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category();
@@ -316,6 +321,8 @@ void StreamSession<Stream>::start_stream(const StreamRoute& route) {
   body_done_ = false;
   awaiting_more_ = false;
   piece_.resize(kPieceBytes);
+  piece_fill_ = 0;
+  buffer_.reserve(std::min(kStreamReadBytes, buffer_.max_size()));
   phase_ = Phase::streaming;
   if (!take_budget()) return;
   if (wants_continue) return send_continue_then(&StreamSession::read_piece);
@@ -328,8 +335,8 @@ template <class Stream>
 void StreamSession<Stream>::read_piece() {
   lowest().expires_after(context_->options.read_timeout);
   auto& body = stream_parser_->get().body();
-  body.data = piece_.data();
-  body.size = piece_.size();
+  body.data = piece_.data() + piece_fill_;
+  body.size = piece_.size() - piece_fill_;
   body.more = true;
   bhttp::async_read_some(stream_, buffer_, *stream_parser_,
                          beast::bind_front_handler(&StreamSession::on_piece_read, self()));
@@ -340,13 +347,26 @@ void StreamSession<Stream>::on_piece_read(beast::error_code ec, std::size_t) {
   if (ec == bhttp::error::need_buffer) ec = {};  // the piece is full
   if (ec) return fail_stream(ec);
   if (phase_ != Phase::streaming || !body_) return;
-  const std::size_t got = piece_.size() - stream_parser_->get().body().size;
-  streamed_bytes_ += got;
+  const std::size_t filled = piece_.size() - stream_parser_->get().body().size;
+  streamed_bytes_ += filled - piece_fill_;
+  piece_fill_ = filled;
   if (streamed_bytes_ > context_->options.max_stream_bytes) return reject(stream_too_large());
   body_done_ = stream_parser_->is_done();
-  if (got > 0) return hand_over_piece(got);
+  // Bytes already waiting in the socket go into the same piece first: one hand-over per
+  // piece, not one per TCP segment, while the sender is ahead of us.
+  if (!body_done_ && piece_fill_ < piece_.size() && bytes_waiting()) return read_piece();
+  if (piece_fill_ > 0) return hand_over_piece(std::exchange(piece_fill_, 0));
   if (body_done_) return end_stream();
   read_piece();
+}
+
+// Only the socket counts: bytes left in buffer_ may be an incomplete chunk header that
+// the parser can do nothing with until more arrives, and waiting for that would hold
+// back the piece.
+template <class Stream>
+bool StreamSession<Stream>::bytes_waiting() {
+  beast::error_code ec;
+  return lowest().socket().available(ec) > 0 && !ec;
 }
 
 template <class Stream>

@@ -106,6 +106,8 @@ class StreamSession final : public HttpSession {
   void start_stream(const StreamRoute& route);
   void read_piece();
   void on_piece_read(boost::beast::error_code ec, std::size_t bytes);
+  // True if bytes are waiting in the socket, so the next read will not wait.
+  bool bytes_waiting();
   void hand_over_piece(std::size_t bytes);
   std::function<void()> make_more(std::uint64_t piece_number);
   void on_more(std::uint64_t piece_number);
@@ -141,6 +143,7 @@ class StreamSession final : public HttpSession {
   std::optional<StreamParser> stream_parser_;  // instead of parser_ while a body streams
   std::unique_ptr<BodyStream> body_;           // the application's sink, until on_end/on_abort
   std::vector<char> piece_;                    // the one buffer a streamed body passes through
+  std::size_t piece_fill_ = 0;                 // bytes in piece_ not handed over yet
   std::uint64_t streamed_bytes_ = 0;
   std::uint64_t pieces_ = 0;  // pieces handed over; a more() names its piece
   bool awaiting_more_ = false;

@@ -525,4 +525,12 @@ MUTANTS = [
          original="                          .head_window_bytes = config->gateway.max_head_bytes,",
          replacement="                          .head_window_bytes = size_t{1} << 20,",
          tests=r"integration\.test_stream_settings", description="gateway.max_head_bytes is read but the head window stays 1 MiB"),
+    dict(id="stream-piece-per-read", file="gateway/http/http_session.cpp",
+         original="  if (!body_done_ && piece_fill_ < piece_.size() && bytes_waiting()) return read_piece();",
+         replacement="  if (!body_done_ && piece_fill_ < piece_.size() && bytes_waiting() && false) return read_piece();",
+         tests=r"^BodyStream\.BytesAlreadyWaiting", description="a streamed body goes to the application one socket read at a time, not in whole pieces"),
+    dict(id="large-file-copied-not-linked", file="adapters/outbound/file/file_adapter.cpp",
+         original="    if (link_temporary(s, source, size)) return ok_status();",
+         replacement="    if (false && link_temporary(s, source, size)) return ok_status();",
+         tests=r"^FileAdapter\.", description="a reassembled large message is copied into the inbox although a link would do"),
 ]

@@ -1,6 +1,7 @@
 #include "adapters/outbound/file/file_adapter.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stdio.h>
@@ -42,6 +43,8 @@ struct Staged {
 };
 
 class FileAdapter final : public OutboundAdapter {
+  static constexpr mode_t kFileMode = 0640;
+
  public:
   explicit FileAdapter(const FileSettings& c) : dir_(c.directory), pattern_(c.file_name) {}
   std::string_view type() const override { return "file"; }
@@ -91,9 +94,12 @@ class FileAdapter final : public OutboundAdapter {
     return ok_status();
   }
 
-  // A large message: copied from the deliverer's reassembled file by the kernel
-  // (copy_file_range, a reflink where the file system can), never through memory.
+  // A large message. On the same file system the deliverer's reassembled file itself
+  // becomes the delivered one: a second name for it (link), no bytes moved, its data
+  // already durable. Elsewhere it is copied by the kernel (copy_file_range, a reflink
+  // where the file system can), never through memory.
   Status copy_temporary(Staged& s, const std::filesystem::path& source, uint64_t size) {
+    if (link_temporary(s, source, size)) return ok_status();
     const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) return Problem::make(ProblemKind::io_error, errno_text("cannot open", source));
     if (auto created = create_temporary(s); !created) {
@@ -118,6 +124,22 @@ class FileAdapter final : public OutboundAdapter {
     return ok_status();
   }
 
+  // True: linked, s.fd open on it. False: nothing was left behind (another file system,
+  // or links not allowed there); the caller copies instead.
+  bool link_temporary(Staged& s, const std::filesystem::path& source, uint64_t size) {
+    s.tmp = dir_ / temporary_name(s);
+    if (::link(source.c_str(), s.tmp.c_str()) != 0) return false;
+    s.fd = ::open(s.tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (s.fd < 0 || ::fstat(s.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != size ||
+        ::fchmod(s.fd, kFileMode) != 0) {
+      if (s.fd >= 0) ::close(std::exchange(s.fd, -1));
+      ::unlink(s.tmp.c_str());
+      return false;
+    }
+    return true;
+  }
+
   static ssize_t copy_by_buffer(int in, int out, size_t want) {
     std::vector<char> buffer(std::min<size_t>(want, 1u << 20));
     const ssize_t got = ::read(in, buffer.data(), buffer.size());
@@ -137,7 +159,7 @@ class FileAdapter final : public OutboundAdapter {
     return Problem::make(ProblemKind::io_error, std::move(reason));
   }
 
-  Status create_temporary(Staged& s) {
+  static std::string temporary_name(const Staged& s) {
     // Appended, not prepended: GCC 12's -Wrestrict misreads `"." + name` in Release builds.
     std::string tmp_name(1, '.');
     tmp_name.append(s.target.filename().string())
@@ -146,8 +168,12 @@ class FileAdapter final : public OutboundAdapter {
         .append(".")
         .append(std::to_string(std::random_device{}()))
         .append(".tmp");
-    s.tmp = dir_ / tmp_name;
-    s.fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    return tmp_name;
+  }
+
+  Status create_temporary(Staged& s) {
+    s.tmp = dir_ / temporary_name(s);
+    s.fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
     if (s.fd < 0) return Problem::make(ProblemKind::io_error, errno_text("cannot create", s.tmp));
     return ok_status();
   }

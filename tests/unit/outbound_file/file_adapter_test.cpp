@@ -164,3 +164,60 @@ TEST(FileAdapter, AGroupStopsAtTheFirstMessageThatCannotBeWritten) {
   EXPECT_FALSE(fs::exists(c.directory / "g-3.xml"));
   EXPECT_EQ(std::distance(fs::directory_iterator(c.directory), fs::directory_iterator()), 1);
 }
+
+namespace {
+
+DeliveredMessage file_message(std::string id, const fs::path& file) {
+  DeliveredMessage m = message(std::move(id), "");
+  m.body_file = file;
+  m.body_size = fs::file_size(file);
+  return m;
+}
+
+struct stat stat_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st;
+}
+
+}  // namespace
+
+// A reassembled large message in the same file system is given its inbox name by a
+// link: no byte is copied, the deliverer's file is left for it to release, and the
+// published file has the inbox's mode.
+TEST(FileAdapter, ALargeMessageOnTheSameFileSystemIsLinkedNotCopied) {
+  TempDir dir;
+  const fs::path reassembled = dir.path / "state" / "seq.part";
+  xoev::test::write_file(reassembled, std::string(300000, 'x'));
+  fs::permissions(reassembled, fs::perms::owner_read | fs::perms::owner_write);
+  FileSettings c;
+  c.directory = dir.path / "inbox";
+  auto a = make_file_adapter(c);
+  auto out = a->deliver(file_message("big-1", reassembled));
+  ASSERT_TRUE(std::holds_alternative<Delivered>(out));
+  const fs::path target = c.directory / "big-1.xml";
+  EXPECT_EQ(stat_of(target).st_ino, stat_of(reassembled).st_ino);
+  EXPECT_EQ(stat_of(target).st_mode & 0777, 0640u);
+  EXPECT_EQ(xoev::test::read_file(target), std::string(300000, 'x'));
+  EXPECT_EQ(std::distance(fs::directory_iterator(c.directory), fs::directory_iterator()), 1);
+}
+
+// From another file system (tmpfs /dev/shm beside the test's directory) it is copied.
+TEST(FileAdapter, ALargeMessageFromAnotherFileSystemIsCopied) {
+  TempDir dir;
+  const fs::path elsewhere = fs::path("/dev/shm") / ("xoev-test-" + std::to_string(::getpid()) + ".part");
+  if (!fs::is_directory("/dev/shm") || stat_of("/dev/shm").st_dev == stat_of(dir.path).st_dev)
+    GTEST_SKIP() << "/dev/shm is not a separate file system here";
+  xoev::test::write_file(elsewhere, std::string(300000, 'y'));
+  FileSettings c;
+  c.directory = dir.path / "inbox";
+  auto a = make_file_adapter(c);
+  auto out = a->deliver(file_message("big-2", elsewhere));
+  ASSERT_TRUE(std::holds_alternative<Delivered>(out));
+  const fs::path target = c.directory / "big-2.xml";
+  EXPECT_NE(stat_of(target).st_ino, stat_of(elsewhere).st_ino);
+  EXPECT_EQ(stat_of(target).st_mode & 0777, 0640u);
+  EXPECT_EQ(xoev::test::read_file(target), std::string(300000, 'y'));
+  EXPECT_EQ(std::distance(fs::directory_iterator(c.directory), fs::directory_iterator()), 1);
+  fs::remove(elsewhere);
+}
