@@ -54,6 +54,11 @@ def rss_mb(pid, field):
     return 0.0
 
 
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def reset_peak(pid):
     # Linux: writing 5 resets the peak RSS (VmHWM) to the current RSS.
     Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -136,6 +141,8 @@ def main():
   listen: 127.0.0.1:{port}
   max_message_bytes: {size + 1024}
   state_directory: state
+audit:
+  file: audit/audit.jsonl
 kafka:
   bootstrap: "{bootstrap}"
 schemas:
@@ -168,6 +175,7 @@ routes:
         idle = {"gateway": rss_mb(gw.pid, "VmRSS"), "deliverer": rss_mb(dl.pid, "VmRSS")}
         reset_peak(gw.pid)
         reset_peak(dl.pid)
+        cpu_before = {"gateway": cpu_seconds(gw.pid), "deliverer": cpu_seconds(dl.pid), "dev-kafka": cpu_seconds(dev.pid)}
         t = time.monotonic()
         status, answer = post_file(port, message)
         accepted_s = time.monotonic() - t
@@ -176,6 +184,8 @@ routes:
             time.sleep(0.05)
         delivered_s = time.monotonic() - t
         peak = {"gateway": rss_mb(gw.pid, "VmHWM"), "deliverer": rss_mb(dl.pid, "VmHWM")}
+        cpu = {k: round(cpu_seconds(p.pid) - cpu_before[k], 2) for k, p in
+               (("gateway", gw), ("deliverer", dl), ("dev-kafka", dev))}
         identical = target.exists() and sha256(target) == sha256(message)
         result = {
             "sizeBytes": size, "status": status, "chunks": answer.get("chunks"),
@@ -185,6 +195,7 @@ routes:
             "deliveredMBps": round(size / 1e6 / delivered_s, 1),
             "speedVsBaseline": round(baseline_s / delivered_s, 2), "identical": identical,
             "peakAboveIdleMB": {k: round(peak[k] - idle[k], 1) for k in peak},
+            "cpuSeconds": cpu,
         }
         if args.json:
             print(json.dumps(result))
@@ -196,6 +207,8 @@ routes:
                   f" ({result['deliveredMBps']} MB/s) = {result['speedVsBaseline'] * 100:.0f} % of the baseline's speed"
                   f" (target >= 50 %)")
             print(f"  identical  {identical}")
+            print(f"  CPU        gateway {cpu['gateway']} s, deliverer {cpu['deliverer']} s, dev-kafka {cpu['dev-kafka']} s"
+                  f" (xmllint alone: {xmllint_s:.1f} s; all of them share this machine's {os.cpu_count()} cores)")
             print(f"  peak RSS above idle: gateway {result['peakAboveIdleMB']['gateway']} MB,"
                   f" deliverer {result['peakAboveIdleMB']['deliverer']} MB (target <= 64 MB each)")
     finally:

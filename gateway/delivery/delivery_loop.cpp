@@ -308,18 +308,39 @@ class DeliveryLoop::ReceiptTrail {
     so_far_.emplace_back(s, r.at);
     return r;
   }
-  // For the audit line: the SHA-256 of the plaintext once decrypted, else of the record value.
+  // For the audit line: the SHA-256 of the plaintext once decrypted, else of the record
+  // value. The record value's is taken only if an audit line asks for it (a refusal):
+  // hashing every chunk of a large message twice more cost its deliverer a quarter of
+  // its CPU. `bytes` must outlive the trail's use (the record, held for the batch).
   void hash_payload(std::string_view bytes, const char* what) {
-    payload_sha256 = audit::sha256_hex(bytes);
-    payload_hashed = what;
+    payload_sha256_ = audit::sha256_hex(bytes);
+    payload_hashed_ = what;
+    unhashed_ = {};
   }
-  std::string payload_sha256, payload_hashed;
+  void hash_payload_if_asked(std::string_view bytes, const char* what) {
+    payload_sha256_.clear();
+    payload_hashed_ = what;
+    unhashed_ = bytes;
+  }
+  void set_payload_hash(std::string sha256_hex, std::string what) {
+    payload_sha256_ = std::move(sha256_hex);
+    payload_hashed_ = std::move(what);
+    unhashed_ = {};
+  }
+  const std::string& payload_sha256() const {
+    if (unhashed_.data() != nullptr) payload_sha256_ = audit::sha256_hex(std::exchange(unhashed_, {}));
+    return payload_sha256_;
+  }
+  const std::string& payload_hashed() const { return payload_hashed_; }
   const std::string& id() const { return id_; }
   uint64_t size = 0, chunks = 0;  // large messages: reported in every receipt
 
  private:
   std::string id_, destination_, route_, traceparent_, routing_version_;
   std::vector<std::pair<ReceiptStatus, std::string>> so_far_;
+  mutable std::string payload_sha256_;  // filled from unhashed_ when first asked
+  mutable std::string_view unhashed_;
+  std::string payload_hashed_;
 };
 
 struct DeliveryLoop::Screened {
@@ -335,7 +356,7 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
   using Verdict = Screened::Verdict;
   Screened s;
   s.trail = std::make_unique<ReceiptTrail>(record, destination_.id);
-  if (observe_decisions_) s.trail->hash_payload(record.env.value, "record-value");
+  if (observe_decisions_) s.trail->hash_payload_if_asked(record.env.value, "record-value");
   // Nothing about a record is known before its signature is verified, so the ledger
   // comes after it. A record whose (signed) destination is not ours is refused before
   // that: refusing needs no trust, and its failed decryption must not reach its id.
@@ -355,7 +376,6 @@ DeliveryLoop::Screened DeliveryLoop::screen(const ConsumedRecord& record) const 
       s.why = chunk.problem().detail;
       return s;
     }
-    if (observe_decisions_) s.trail->hash_payload(record.env.value, "record-value");
     s.verdict = Verdict::chunk;
     s.chunk = std::move(chunk).value();
     return s;
@@ -545,10 +565,10 @@ DeliveryLoop::Handled DeliveryLoop::finish(RecordSource& source, const ConsumedR
 void DeliveryLoop::audit_decision(const ReceiptTrail& trail, const std::string& id, ReceiptStatus status,
                                   const char* result, int attempts, const std::string& detail) {
   if (!observe_decisions_) return;
-  observe_decisions_({.event = std::string(to_string(status)), .message_id = id, .payload_sha256 = trail.payload_sha256,
+  observe_decisions_({.event = std::string(to_string(status)), .message_id = id, .payload_sha256 = trail.payload_sha256(),
                       .destination = destination_.id, .result = result,
                       .detail = "attempt " + std::to_string(attempts) + ": " + detail,
-                      .payload_hashed = trail.payload_hashed});
+                      .payload_hashed = trail.payload_hashed()});
 }
 
 DeliveryLoop::Handled DeliveryLoop::handle(RecordSource& source, const ConsumedRecord& record, Screened screened,
@@ -760,8 +780,10 @@ DeliveryLoop::Handled DeliveryLoop::handle_chunk(RecordSource& source, const Con
   if (observe_decisions_) {
     // The audit line names the whole plaintext's SHA-256 (hex), as for single records.
     auto digest = crypto::base64url_decode(done.sha256);
-    whole.trail->payload_sha256 = digest ? hex_of(*digest) : trail.payload_sha256;
-    whole.trail->payload_hashed = digest ? "plaintext" : trail.payload_hashed;
+    if (digest)
+      whole.trail->set_payload_hash(hex_of(*digest), "plaintext");
+    else
+      whole.trail->set_payload_hash(trail.payload_sha256(), trail.payload_hashed());
   }
   // The last chunk's signed headers: the head as the whole document showed it.
   whole.message = message_from_metadata(sequence_metadata(record));

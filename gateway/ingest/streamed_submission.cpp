@@ -100,6 +100,28 @@ void StreamedSubmission::abort(std::string why) {
 
 void StreamedSubmission::take(std::string bytes) {
   if (failed_) return crypto::cleanse(bytes);  // drained: the answer is known
+  // The head is looked for once a chunk's worth has arrived, so the window is never smaller.
+  const size_t window = std::max(options_.head_window_bytes, options_.chunk_bytes);
+  if (!decision_ && total_ < window && total_ + bytes.size() > window) {
+    // A piece that crosses the window's end: the head must be complete within the
+    // window itself, whatever size the pieces come in, so look at exactly that much.
+    std::string rest = bytes.substr(window - total_);
+    bytes.resize(window - total_);
+    take_piece(std::move(bytes), window);
+    if (!failed_ && !decision_ && !route_head() && !failed_) fail(head_not_within(window));
+    if (failed_) return crypto::cleanse(rest);
+    return take_piece(std::move(rest), window);
+  }
+  take_piece(std::move(bytes), window);
+}
+
+Problem StreamedSubmission::head_not_within(size_t window) const {
+  return Problem::make(ProblemKind::missing_routing_header,
+                       "the routing head (nachrichtenkopf) is not complete within the first " + std::to_string(window) +
+                           " bytes; a large message must carry its head at the start");
+}
+
+void StreamedSubmission::take_piece(std::string bytes, size_t window) {
   total_ += bytes.size();
   if (total_ > options_.max_message_bytes)
     return fail(Problem::make(ProblemKind::payload_too_large,
@@ -108,14 +130,8 @@ void StreamedSubmission::take(std::string bytes) {
   if (auto fed = inspector_.feed(bytes); !fed) return fail(std::move(fed).problem());
   pending_.append(bytes);
   crypto::cleanse(bytes);
-  if (!decision_ && pending_.size() > options_.chunk_bytes) {
-    // The head is looked for once a chunk's worth has arrived, so the window is never smaller.
-    const size_t window = std::max(options_.head_window_bytes, options_.chunk_bytes);
-    if (!route_head() && !failed_ && pending_.size() > window)
-      fail(Problem::make(ProblemKind::missing_routing_header,
-                         "the routing head (nachrichtenkopf) is not complete within the first " +
-                             std::to_string(window) + " bytes; a large message must carry its head at the start"));
-  }
+  if (!decision_ && pending_.size() > options_.chunk_bytes && !route_head() && !failed_ && pending_.size() > window)
+    fail(head_not_within(window));
 }
 
 // False while the head is not complete yet (or after a failure).

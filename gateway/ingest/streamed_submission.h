@@ -68,6 +68,8 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
   // Runs `job` on the streams' worker pool under mu_.
   void post(std::function<void()> job);
   void take(std::string bytes);
+  void take_piece(std::string bytes, size_t window);
+  Problem head_not_within(size_t window) const;
   bool route_head();
   // Produces what is ready, asks for more, or finishes: the one place that moves on.
   void pump();

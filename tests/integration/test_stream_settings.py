@@ -3,7 +3,10 @@
 - gateway.max_head_bytes: the routing head of a streamed body must be complete within
   it (what arrives before routing is held in memory). A schema-valid xdomea message with
   a 200 KB comment before its root element is refused with that limit named when it is
-  128 KiB; the same message with a 20 KB comment passes.
+  128 KiB; the same message with a 20 KB comment passes. The window is never below
+  kafka.chunk_bytes (the head is looked for once a chunk's worth has arrived): a second
+  gateway with max_head_bytes 4 KiB and 64 KiB chunks takes a head after 20 KB and
+  names 65536 when it refuses one after 100 KB.
 - kafka.backlog_stall: an upload waiting for room in the backlog of a stopped deliverer
   gets 503 backlog-full after that long without progress (3 s here, default 60 s), and
   nothing of it is delivered once the deliverer runs again.
@@ -30,7 +33,7 @@ def with_leading_comment(path, comment_bytes):
 
 
 def main():
-    run_with_processes("xoev-stream-settings-", run, ("gateway", "deliver"))
+    run_with_processes("xoev-stream-settings-", run, ("gateway", "gateway2", "deliver"))
 
 
 def run(work, procs, check):
@@ -57,6 +60,24 @@ def run(work, procs, check):
     early = with_leading_comment(path, 20_000)
     status, body, _ = post_file(port, early)
     check(status == 202 and body["messageId"] == mid, f"a head within the limit is accepted ({status} {body})")
+
+    # --- The head window's floor: a second gateway whose max_head_bytes is below its chunk size.
+    port2 = free_port()
+    cfg2 = work / "gateway-small-head.yaml"
+    cfg2.write_text(cfg.read_text().replace(f"127.0.0.1:{port}", f"127.0.0.1:{port2}")
+                    .replace(f"max_head_bytes: {HEAD_LIMIT}", "max_head_bytes: 4096")
+                    .replace("state_directory: state", "state_directory: state2"))
+    procs.start("gateway2", "serve", "--config", str(cfg2))
+    if check(wait_ready(port2), "the second gateway becomes ready"):
+        path, mid = make_message(work, 1)
+        status, body, _ = post_file(port2, with_leading_comment(path, 20_000))
+        check(status == 202 and body["messageId"] == mid,
+              f"max_head_bytes 4 KiB below 64 KiB chunks: a head after 20 KB is accepted ({status} {body})")
+        path, mid = make_message(work, 1)
+        status, body, _ = post_file(port2, with_leading_comment(path, 100_000))
+        detail = (body or {}).get("detail", "")
+        check(status in (400, 422) and "65536" in detail and "4096" not in detail,
+              f"a head after 100 KB is refused naming the window applied, 65536 ({status} {body})")
 
     # --- The backlog stall: a stopped deliverer, a 20 MB upload, 503 after about 3 s of no progress.
     path, mid = make_message(work, 20)

@@ -533,4 +533,8 @@ MUTANTS = [
          original="    if (link_temporary(s, source, size)) return ok_status();",
          replacement="    if (false && link_temporary(s, source, size)) return ok_status();",
          tests=r"^FileAdapter\.", description="a reassembled large message is copied into the inbox although a link would do"),
+    dict(id="refused-record-hash-never-taken", file="gateway/delivery/delivery_loop.cpp",
+         original="    if (unhashed_.data() != nullptr) payload_sha256_ = audit::sha256_hex(std::exchange(unhashed_, {}));",
+         replacement="    (void)unhashed_;",
+         tests=r"^DeliveryLoop\.TheAuditLine", description="the audit line of a refused record names no hash of it"),
 ]

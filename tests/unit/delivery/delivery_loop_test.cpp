@@ -9,9 +9,11 @@
 #include <algorithm>
 
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/crypto/base64url.h"
 #include "gateway/crypto/chunk_seal.h"
 #include "gateway/crypto/envelope_seal.h"
@@ -686,6 +688,39 @@ TEST(DeliveryLoop, AGapRefusesTheSequenceOnceAndDeliversNothing) {
   const auto letters = h.sink.dead_letters();
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_NE(letters[0].get(header::dlq_reason).find("gap"), std::string::npos) << letters[0].get(header::dlq_reason);
+}
+
+// The audit line names the SHA-256 of the plaintext delivered (for a chunked message the
+// whole one) and, for a refusal, of the record that was refused.
+TEST(DeliveryLoop, TheAuditLineHashesThePlaintextDeliveredOrTheRecordRefused) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(60));
+  std::mutex mu;
+  std::vector<audit::AuditEvent> decisions;
+  h.loop->observe_decisions([&](const audit::AuditEvent& e) {
+    std::lock_guard lock(mu);
+    decisions.push_back(e);
+  });
+  h.source.push(sealed_record("single-1", 0));
+  for (auto& r : sealed_chunks("whole-1", {"<a>", "bb", "</a>"}, 1)) h.source.push(std::move(r));
+  auto gap = sealed_chunks("gap-1", {"<a>", "bb", "</a>"}, 4);
+  const std::string refused_value = gap[2].env.value;
+  h.source.push(std::move(gap[0]));
+  h.source.push(std::move(gap[2]));  // chunk 1 is missing
+  h.start();
+  ASSERT_TRUE(h.wait_for([&] {
+    std::lock_guard lock(mu);
+    return decisions.size() == 3;
+  })) << testing::PrintToString(h.events.all());
+  std::lock_guard lock(mu);
+  std::map<std::string, audit::AuditEvent> by_id;
+  for (const auto& d : decisions) by_id[d.message_id] = d;
+  EXPECT_EQ(by_id["single-1"].payload_hashed, "plaintext");
+  EXPECT_EQ(by_id["single-1"].payload_sha256, audit::sha256_hex("<nachricht id=\"single-1\"/>"));
+  EXPECT_EQ(by_id["whole-1"].payload_hashed, "plaintext");
+  EXPECT_EQ(by_id["whole-1"].payload_sha256, audit::sha256_hex("<a>bb</a>"));
+  EXPECT_EQ(by_id["gap-1"].event, "rejected");
+  EXPECT_EQ(by_id["gap-1"].payload_hashed, "record-value");
+  EXPECT_EQ(by_id["gap-1"].payload_sha256, audit::sha256_hex(refused_value));
 }
 
 TEST(DeliveryLoop, AnAbortRecordDropsTheSequenceWithoutAReceipt) {
