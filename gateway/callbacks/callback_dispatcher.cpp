@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <fstream>
+#include <map>
+#include <utility>
 #include <sstream>
 
 #include "gateway/core/text.h"
@@ -86,11 +89,44 @@ bool CallbackDispatcher::first_time(const Receipt& r) {
   return true;
 }
 
+// Verifying a receipt is an ECDSA check, and every message has three; only a receipt
+// of a route with a callback can lead to one. The route named by a record not yet
+// verified only decides whether to look closer: nothing unverified is acted upon.
+bool may_call_back(const Config& config, const std::string& receipt_json) {
+  if (!has_callbacks(config)) return false;
+  auto claimed = Receipt::from_json(receipt_json);
+  if (!claimed) return true;  // verify_receipt says what is wrong with it
+  for (const auto& route : config.routes)
+    if (route.name == claimed->route && !route.callback_url.empty()) return true;
+  return false;
+}
+
 void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop) {
+  // Offsets of receipts passed over are committed together (at most every second, and
+  // when nothing is waiting): one commit per receipt was a broker round trip each.
+  std::map<std::pair<std::string, int32_t>, ConsumedRecord> passed_over;
+  auto last_commit = std::chrono::steady_clock::now();
+  auto commit_passed_over = [&] {
+    for (const auto& [where, position] : passed_over) (void)receipts.commit(position);
+    passed_over.clear();
+    last_commit = std::chrono::steady_clock::now();
+  };
   while (!stop.stop_requested()) {
-    auto polled = receipts.poll(std::chrono::milliseconds(200));
-    if (!polled || !polled->has_value()) continue;
+    if (!passed_over.empty() && std::chrono::steady_clock::now() - last_commit > std::chrono::seconds(1))
+      commit_passed_over();
+    auto polled = receipts.poll(std::chrono::milliseconds(passed_over.empty() ? 200 : 0));
+    if (!polled || !polled->has_value()) {
+      if (!passed_over.empty()) commit_passed_over();
+      continue;
+    }
     const ConsumedRecord& record = **polled;
+    if (!may_call_back(snapshots_.get()->config(), record.env.value)) {
+      ConsumedRecord& position = passed_over[{record.env.topic, record.partition}];
+      position.env.topic = record.env.topic;
+      position.partition = record.partition;
+      position.offset = record.offset;
+      continue;
+    }
     auto receipt = verify_receipt(record.env, trusted_);
     if (!receipt)  // counted and logged at warn by the receipts tracker, which reads every record too
       spdlog::debug("callbacks: skipping an unverified record at {}/{}/{} (key \"{}\"): {}", names::kReceiptsTopic,
@@ -113,8 +149,10 @@ void CallbackDispatcher::run(RecordSource& receipts, const std::stop_token& stop
         }
       }
     }
+    passed_over.erase({record.env.topic, record.partition});  // this commit covers them
     (void)receipts.commit(record);
   }
+  if (!passed_over.empty()) commit_passed_over();
 }
 
 }  // namespace xoev

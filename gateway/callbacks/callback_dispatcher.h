@@ -50,7 +50,10 @@ class CallbackDispatcher {
   std::unique_ptr<ConsumerService> service_;  // last: stopped before the members it uses go
 };
 
-// True if any route of the config has a callback (then serve runs a dispatcher).
+// True if any route of the config has a callback.
 bool has_callbacks(const Config& config);
+// False if the receipt (not yet verified) cannot lead to a callback under `config`:
+// then it need not be verified at all.
+bool may_call_back(const Config& config, const std::string& receipt_json);
 
 }  // namespace xoev

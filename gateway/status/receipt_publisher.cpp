@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/own_receipts.h"
 #include "gateway/status/receipt_signature.h"
 
 namespace xoev {
@@ -21,6 +22,8 @@ void ReceiptPublisher::publish(const Receipt& r, std::function<void(Status)> don
     if (done) done(std::move(signed_ok));
     return;
   }
+  // Before it can come back: this process's tracker then knows it without verifying.
+  OwnReceipts::of_this_process().remember(env.key, env.value, public_key_);
   sink_.produce(std::move(env), [id, status, done = std::move(done)](Result<BrokerAck> d) {
     if (!d) spdlog::error("receipt {} for message {} not stored: {}", status, id, d.problem().one_line());
     if (done) done(d ? ok_status() : Status(d.problem()));

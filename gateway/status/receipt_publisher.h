@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include "gateway/crypto/jwk.h"
 #include "gateway/kafka/record_sink.h"
@@ -15,13 +16,17 @@ namespace xoev {
 class ReceiptPublisher {
  public:
   // `signing_key`: the gateway's (accepted) or the deliverer's own (every later step).
-  ReceiptPublisher(RecordSink& sink, crypto::Jwk signing_key) : sink_(sink), signing_key_(std::move(signing_key)) {}
+  ReceiptPublisher(RecordSink& sink, crypto::Jwk signing_key)
+      : sink_(sink),
+        signing_key_(std::move(signing_key)),
+        public_key_(std::make_shared<const crypto::Jwk>(signing_key_.public_key())) {}
   // `done` runs exactly once, with ok only once the broker stored the receipt.
   void publish(const Receipt& r, std::function<void(Status)> done = {});
 
  private:
   RecordSink& sink_;
   const crypto::Jwk signing_key_;
+  const std::shared_ptr<const crypto::Jwk> public_key_;  // for OwnReceipts
 };
 
 }  // namespace xoev

@@ -44,6 +44,8 @@ class ReceiptsTracker {
   void run(RecordSource& receipts, std::stop_token stop);
 
  private:
+  Result<Receipt> recognised_or_verified(const Envelope& env) const;
+
   StatusStore& store_;
   const crypto::KeyRing trusted_;
   std::atomic<bool> caught_up_{false};

@@ -10,6 +10,7 @@
 
 #include "gateway/crypto/envelope_seal.h"
 #include "gateway/kafka/topic_names.h"
+#include "gateway/status/receipt_publisher.h"
 #include "gateway/status/receipts_tracker.h"
 
 namespace xoev {
@@ -29,12 +30,17 @@ crypto::KeyRing ring(const crypto::Jwk& k) {
   return r;
 }
 
-Envelope receipt_record(const std::string& id, ReceiptStatus status, const crypto::Jwk& key) {
+Receipt receipt_of(const std::string& id, ReceiptStatus status) {
   Receipt r;
   r.message_id = id;
   r.destination = "standesamt";
   r.status = status;
   r.at = "2026-01-02T03:04:05Z";
+  return r;
+}
+
+Envelope receipt_record(const std::string& id, ReceiptStatus status, const crypto::Jwk& key) {
+  const Receipt r = receipt_of(id, status);
   Envelope env;
   env.topic = std::string(names::kReceiptsTopic);
   env.key = id;
@@ -174,6 +180,59 @@ TEST(ReceiptsTracker, AppliesOnlyVerifiedReceiptsAndCountsTheRest) {
   EXPECT_FALSE(store.get("m2"));
   // The pipeline hears of applied receipts only (it restates its own overtaken ones).
   EXPECT_EQ(hooked, (std::vector<std::pair<std::string, ReceiptStatus>>{{"m1", ReceiptStatus::accepted}}));
+}
+
+// Keeps what a ReceiptPublisher produces, as the broker would store it.
+class KeepingSink : public RecordSink {
+ public:
+  void produce(Envelope env, AckCallback cb) override {
+    kept.push_back(std::move(env));
+    cb(BrokerAck{});
+  }
+  std::vector<Envelope> kept;
+};
+
+// Tracks receipts from `records` until caught up.
+void track(ReceiptsTracker& tracker, std::vector<Envelope> records) {
+  ListSource source(std::move(records));
+  std::stop_source stop;
+  std::jthread t([&] { tracker.run(source, stop.get_token()); });
+  for (int i = 0; i < 200 && !tracker.caught_up(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stop.request_stop();
+}
+
+// What this process signed comes back byte for byte and is applied without a second
+// look at its signature (shown here by stripping it); the same bytes again, other bytes
+// under its signature, or its own receipts under a key the tracker does not trust, are
+// verified as always.
+TEST(ReceiptsTracker, ItsOwnProcesssReceiptsAreRecognisedByTheirBytesNotVerifiedAgain) {
+  KeepingSink sink;
+  ReceiptPublisher publisher(sink, publisher_key());
+  publisher.publish(receipt_of("own-1", ReceiptStatus::accepted));
+  publisher.publish(receipt_of("own-2", ReceiptStatus::accepted));
+  ASSERT_EQ(sink.kept.size(), 2u);
+  Envelope own = sink.kept[0];
+  own.headers.clear();  // no signature: only its bytes can vouch for it
+  Envelope again = own;  // recognised once; a copy is just an unsigned record
+  Envelope altered = sink.kept[1];
+  altered.value.replace(altered.value.find("accepted"), 8, "rejected");
+  StatusStore store;
+  ReceiptsTracker tracker(store, ring(publisher_key()));
+  track(tracker, {own, again, altered});
+  EXPECT_EQ(tracker.applied(), 1u);
+  EXPECT_EQ(tracker.unverified(), 2u);
+  ASSERT_TRUE(store.get("own-1"));
+  EXPECT_FALSE(store.get("own-2")) << "an altered value under its signature is not its own";
+
+  // Signed here, but by a key the tracker does not trust (same kid, other key).
+  const crypto::Jwk impostor = crypto::Jwk::generate(crypto::Jwk::Type::ec_p256, "deliverer-1", "ES256").value();
+  ReceiptPublisher other(sink, impostor);
+  other.publish(receipt_of("own-3", ReceiptStatus::delivered));
+  StatusStore store2;
+  ReceiptsTracker tracker2(store2, ring(publisher_key()));
+  track(tracker2, {sink.kept.back()});
+  EXPECT_EQ(tracker2.applied(), 0u);
+  EXPECT_FALSE(store2.get("own-3"));
 }
 
 }  // namespace
