@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <utility>
 #include <vector>
 
+#include "gateway/core/hidden_temporary_name.h"
 #include "gateway/core/result.h"
 
 namespace xoev {
@@ -159,17 +159,7 @@ class FileAdapter final : public OutboundAdapter {
     return Problem::make(ProblemKind::io_error, std::move(reason));
   }
 
-  static std::string temporary_name(const Staged& s) {
-    // Appended, not prepended: GCC 12's -Wrestrict misreads `"." + name` in Release builds.
-    std::string tmp_name(1, '.');
-    tmp_name.append(s.target.filename().string())
-        .append(".")
-        .append(std::to_string(::getpid()))
-        .append(".")
-        .append(std::to_string(std::random_device{}()))
-        .append(".tmp");
-    return tmp_name;
-  }
+  static std::string temporary_name(const Staged& s) { return hidden_temporary_name(s.target.filename().string()); }
 
   Status create_temporary(Staged& s) {
     s.tmp = dir_ / temporary_name(s);

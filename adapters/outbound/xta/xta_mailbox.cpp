@@ -10,10 +10,10 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 
 #include "gateway/core/clock.h"
+#include "gateway/core/hidden_temporary_name.h"
 #include "gateway/core/xml_document.h"
 
 namespace xoev::xta {
@@ -158,10 +158,7 @@ Result<StoreOutcome> Mailbox::store(const DeliveredMessage& m) {
   // Closed counts as present: an acknowledged message must never show up again.
   if (fs::exists(target, ec) || fs::exists(closed_path(file), ec)) return StoreOutcome::already_present;
 
-  std::string tmp_name(1, '.');  // appended, not `"." + file`: GCC 12 -O3 warns falsely (-Wrestrict)
-  tmp_name.append(file).append(".").append(std::to_string(::getpid())).append(".");
-  tmp_name.append(std::to_string(std::random_device{}())).append(".tmp");
-  const fs::path tmp = directory_ / "pending" / tmp_name;
+  const fs::path tmp = directory_ / "pending" / hidden_temporary_name(file);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return io_problem("cannot create", tmp);
   auto fail = [&](Problem p) {
