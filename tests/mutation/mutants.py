@@ -549,4 +549,8 @@ MUTANTS = [
          original="    if (trusted && EVP_PKEY_eq(trusted->pkey(), signer->pkey()) == 1) {",
          replacement="    if (trusted) {",
          tests=r"^ReceiptsTracker\.", description="a receipt this process signed with an untrusted key is applied because a trusted key has its kid"),
+    dict(id="head-window-checked-per-piece", file="gateway/ingest/streamed_submission.cpp",
+         original="  if (!decision_ && total_ < window && total_ + bytes.size() > window) {",
+         replacement="  if (false && !decision_ && total_ < window && total_ + bytes.size() > window) {",
+         tests=r"^StreamedSubmissionTest\.", description="a head past the window is accepted when it arrives in the same piece as the window's end"),
 ]
