@@ -9,6 +9,9 @@ one run measures
   xoevgate  POST (streamed from disk) → 202 → delivered into the file inbox by a separate
             `deliver` process, over `xoevgate dev-kafka` (the embedded cluster's 5 MB per
             partition: the upload is paced by the deliverer);
+  gateway alone  bench_streamed_ingest on the same file: the gateway's streaming path
+            (parse, validate, hash, seal on the stream pool) with every record acknowledged
+            at once: no Kafka, no deliverer on the same cores;
 and prints the time of each, the ratio (target: xoevgate ≥ 50 % of the baseline's
 speed), byte-identity, and the peak RSS of gateway and deliverer above idle (target:
 ≤ 64 MB each). `--json` prints one JSON object instead.
@@ -79,6 +82,20 @@ def aes_gcm_rate():
     return float(m.group(1)) * 1000 if m else None  # bytes per second
 
 
+def gateway_alone_seconds(binary, message):
+    """bench_streamed_ingest's real time for one submission of `message`, or None."""
+    bench = Path(binary).parent / "bench" / "bench_streamed_ingest"
+    if not bench.exists():
+        return None
+    r = subprocess.run([str(bench), "--benchmark_format=json"], env=dict(os.environ, XOEV_LARGE_XML=str(message)),
+                       capture_output=True, text=True)
+    try:
+        b = json.loads(r.stdout)["benchmarks"][0]
+        return None if b.get("error_occurred") else b["real_time"] / 1000  # ms per iteration
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
 def wait_ready(port, limit=60):
     deadline = time.time() + limit
     while time.time() < deadline:
@@ -129,6 +146,7 @@ def main():
         rate = aes_gcm_rate()
         aes_s = size / rate if rate else 0.0
         baseline_s = xmllint_s + aes_s
+        alone_s = gateway_alone_seconds(args.binary, message)
 
         dev = subprocess.Popen([args.binary, "dev-kafka", "--brokers", "1"], stdout=subprocess.PIPE,
                                stderr=open(work / "dev-kafka.log", "wb"))
@@ -196,6 +214,8 @@ routes:
             "speedVsBaseline": round(baseline_s / delivered_s, 2), "identical": identical,
             "peakAboveIdleMB": {k: round(peak[k] - idle[k], 1) for k in peak},
             "cpuSeconds": cpu,
+            "gatewayAloneSeconds": round(alone_s, 2) if alone_s else None,
+            "gatewayAloneVsBaseline": round(baseline_s / alone_s, 2) if alone_s else None,
         }
         if args.json:
             print(json.dumps(result))
@@ -206,6 +226,9 @@ routes:
             print(f"  xoevgate   202 after {accepted_s:.1f} s, delivered after {delivered_s:.1f} s"
                   f" ({result['deliveredMBps']} MB/s) = {result['speedVsBaseline'] * 100:.0f} % of the baseline's speed"
                   f" (target >= 50 %)")
+            if alone_s:
+                print(f"  gateway alone (no Kafka, no deliverer beside it) {alone_s:.2f} s"
+                      f" ({size / 1e6 / alone_s:.0f} MB/s) = {baseline_s / alone_s * 100:.0f} % of the baseline's speed")
             print(f"  identical  {identical}")
             print(f"  CPU        gateway {cpu['gateway']} s, deliverer {cpu['deliverer']} s, dev-kafka {cpu['dev-kafka']} s"
                   f" (xmllint alone: {xmllint_s:.1f} s; all of them share this machine's {os.cpu_count()} cores)")

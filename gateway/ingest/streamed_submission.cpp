@@ -206,7 +206,6 @@ Envelope StreamedSubmission::chunk_record(std::string plaintext) const {
 
 void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
   const DestinationSection& dest = *decision_->destination;
-  IngestPipeline::Counters& counters = pipeline_.counters_;
   const size_t sealed_estimate = plaintext.size() / 3 * 4 + 8192;
   if (waiter_ && !pipeline_.backlog_->admits(dest.topic, sealed_estimate)) {
     waiting_backlog_ = true;
@@ -246,23 +245,57 @@ void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
     claims.sha256 = crypto::base64url_encode(digest_);
     claims.message_id = head_.message_id;
   }
-  const auto seal_start = std::chrono::steady_clock::now();
-  auto sealed = crypto::seal_chunk(env, claims, snapshot_->encryption_keys(dest.id), snapshot_->signing_key());
-  counters.seal_seconds.observe(std::chrono::steady_clock::now() - seal_start);
-  if (!sealed) {
-    spdlog::error("cannot seal chunk {} of {} for {}: {}", chunks_, seq_, dest.id, sealed.problem().one_line());
-    return fail(Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
-  }
   ++in_flight_;
   if (last) last_sent_ = true;
   ++chunks_;
-  const size_t bytes = env.key.size() + env.value.size();
+  // Sealed on another of the pool's threads, outside mu_, while this one parses on: the
+  // upload is one ordered stream, and sealing (encryption, base64, two hashes, a
+  // signature) is a third of its CPU. on_sealed puts the chunks back in order.
   auto self = shared_from_this();
-  const std::string topic = dest.topic;
-  pipeline_.sink_.produce(std::move(env), [self, topic, bytes](Result<BrokerAck> ack) {
-    if (ack && self->pipeline_.backlog_) self->pipeline_.backlog_->record_produced(topic, ack->partition, ack->offset, bytes);
-    self->post([self, ack = std::move(ack)]() mutable { self->on_ack(std::move(ack)); });
+  // The snapshot is the submission's for its whole life (held by self): its keys stay.
+  const crypto::KeyRing* keys = &snapshot_->encryption_keys(dest.id);
+  const bool posted = workers_.try_post([self, keys, env = std::move(env), claims = std::move(claims)]() mutable {
+    const auto seal_start = std::chrono::steady_clock::now();
+    auto sealed = crypto::seal_chunk(env, claims, *keys, self->snapshot_->signing_key());
+    self->pipeline_.counters_.seal_seconds.observe(std::chrono::steady_clock::now() - seal_start);
+    Result<Envelope> result = sealed ? Result<Envelope>(std::move(env)) : Result<Envelope>(std::move(sealed).problem());
+    self->post([self, index = claims.index, result = std::move(result)]() mutable {
+      self->on_sealed(index, std::move(result));
+    });
   });
+  if (!posted) {
+    --in_flight_;
+    fail(Problem::make(ProblemKind::internal, "the gateway is stopping"));
+  }
+}
+
+void StreamedSubmission::on_sealed(uint64_t index, Result<Envelope> sealed) {
+  if (failed_) {  // given up meanwhile: never produced (the abort record names what was)
+    --in_flight_;
+    if (sealed) crypto::cleanse(sealed->value);
+    return pump();
+  }
+  if (!sealed) {
+    --in_flight_;
+    spdlog::error("cannot seal chunk {} of {} for {}: {}", index, seq_, decision_->destination->id,
+                  sealed.problem().one_line());
+    return fail(Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
+  }
+  sealed_.emplace(index, std::move(sealed).value());
+  // In order, one partition, idempotent producer: the deliverer sees 0, 1, 2, ...
+  while (!sealed_.empty() && sealed_.begin()->first == produced_) {
+    Envelope env = std::move(sealed_.begin()->second);
+    sealed_.erase(sealed_.begin());
+    if (produced_ + 1 == chunks_ && last_sent_) last_produced_ = true;
+    ++produced_;
+    const size_t bytes = env.key.size() + env.value.size();
+    auto self = shared_from_this();
+    const std::string topic = decision_->destination->topic;
+    pipeline_.sink_.produce(std::move(env), [self, topic, bytes](Result<BrokerAck> ack) {
+      if (ack && self->pipeline_.backlog_) self->pipeline_.backlog_->record_produced(topic, ack->partition, ack->offset, bytes);
+      self->post([self, ack = std::move(ack)]() mutable { self->on_ack(std::move(ack)); });
+    });
+  }
 }
 
 void StreamedSubmission::on_ack(Result<BrokerAck> ack) {
@@ -270,7 +303,7 @@ void StreamedSubmission::on_ack(Result<BrokerAck> ack) {
   if (!ack) {
     if (failed_) return;
     ++pipeline_.counters_.broker_failures;
-    last_sent_ = false;  // not acknowledged: the sequence is aborted below
+    last_produced_ = false;  // not acknowledged: the sequence is aborted below
     return fail(std::move(ack).problem());
   }
   if (failed_) return pump();
@@ -374,15 +407,22 @@ void StreamedSubmission::fail(Problem problem) {
   if (!failed_) failed_ = problem;
   crypto::cleanse(pending_);
   pending_.clear();
-  // A sequence already on the topic is closed with an abort record, so deliverers drop
-  // it now rather than after their timeout. Best effort: their timeout covers a loss.
-  if (chunks_ > 0 && !last_sent_ && decision_) {
+  // Sealed but not produced yet: never will be (chunks still being sealed are dropped
+  // when they come back, on_sealed).
+  in_flight_ -= sealed_.size();
+  for (auto& [index, env] : sealed_) crypto::cleanse(env.value);
+  sealed_.clear();
+  // A sequence already on the topic is closed with an abort record right after what was
+  // produced of it, so deliverers drop it now rather than after their timeout. Best
+  // effort: their timeout covers a loss.
+  if (produced_ > 0 && !last_produced_ && decision_) {
     last_sent_ = true;
+    last_produced_ = true;
     const DestinationSection& dest = *decision_->destination;
     Envelope env = chunk_record({});
     crypto::ChunkClaims claims;
     claims.seq = seq_;
-    claims.index = chunks_;
+    claims.index = produced_;
     claims.last = true;
     claims.abort = problem.slug();
     if (crypto::seal_chunk(env, claims, snapshot_->encryption_keys(dest.id), snapshot_->signing_key()))

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,6 +77,8 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
   void produce_chunk(std::string plaintext, bool last);
   // The record of one chunk (or of the abort record, empty) with the head's signed headers.
   Envelope chunk_record(std::string plaintext) const;
+  // A chunk sealed on another thread: produced once every chunk before it was.
+  void on_sealed(uint64_t index, Result<Envelope> sealed);
   void on_ack(Result<BrokerAck> ack);
   void complete();  // the body ended and validated: the last chunk, then 202
   // Gives up: answers `problem` (once) and aborts a sequence already begun.
@@ -103,12 +106,15 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
   bool registered_ = false;      // in the pipeline's in-flight table under head_.message_id
   bool resend_ = false;          // the id was accepted before: the pipeline answers
   std::string accepted_at_;
-  uint64_t chunks_ = 0;          // produced and acknowledged or in flight
+  uint64_t chunks_ = 0;          // given an index: being sealed, produced or acknowledged
+  uint64_t produced_ = 0;        // handed to the producer, in index order
+  std::map<uint64_t, Envelope> sealed_;  // sealed, waiting for the chunks before them
   static constexpr uint64_t kChunksInFlight = 4;
-  uint64_t in_flight_ = 0;       // chunks waiting for their ack
+  uint64_t in_flight_ = 0;       // chunks being sealed or waiting for their ack
   bool completing_ = false;      // complete() ran (the body ended)
   bool waiting_backlog_ = false;
-  bool last_sent_ = false;
+  bool last_sent_ = false;       // the last chunk has its index (sealing or later)
+  bool last_produced_ = false;   // ... and was handed to the producer (or an abort was)
   std::optional<Problem> failed_;
   bool ended_ = false;
   std::function<void()> more_;

@@ -553,4 +553,8 @@ MUTANTS = [
          original="  if (!decision_ && total_ < window && total_ + bytes.size() > window) {",
          replacement="  if (false && !decision_ && total_ < window && total_ + bytes.size() > window) {",
          tests=r"^StreamedSubmissionTest\.", description="a head past the window is accepted when it arrives in the same piece as the window's end"),
+    dict(id="sealed-chunks-produced-out-of-order", file="gateway/ingest/streamed_submission.cpp",
+         original="  while (!sealed_.empty() && sealed_.begin()->first == produced_) {",
+         replacement="  while (!sealed_.empty()) {",
+         tests=r"^StreamedSubmissionTest\.", description="chunks sealed in parallel are produced as they finish, not in order"),
 ]

@@ -8,7 +8,10 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <vector>
 
+#include "gateway/crypto/chunk_seal.h"
 #include "gateway/kafka/topic_names.h"
 #include "tests/unit/ingest/ingest_test_support.h"
 
@@ -18,11 +21,17 @@ namespace {
 class AckingSink : public RecordSink {
  public:
   void produce(Envelope env, AckCallback cb) override {
-    if (env.topic != names::kReceiptsTopic) ++records;
+    if (env.topic != names::kReceiptsTopic) {
+      ++records;
+      std::lock_guard lock(mu);
+      chunk_order.push_back(env.get(std::string(crypto::kChunkHeader)));
+    }
     cb(BrokerAck{0, offset++});
   }
   std::atomic<int> records{0};
   std::atomic<int64_t> offset{0};
+  std::mutex mu;
+  std::vector<std::string> chunk_order;  // the xoev-chunk index of each record, as produced
 };
 
 // The sample with an XML comment of `comment_bytes` after its declaration, so that its
@@ -88,6 +97,19 @@ TEST_F(StreamedSubmissionTest, AHeadWithinTheWindowIsAcceptedWhateverThePieceSiz
     auto [status, detail] = submit(early, piece, 8192);
     EXPECT_EQ(status, 202) << "pieces of " << piece << ": " << detail;
   }
+}
+
+// Chunks are sealed on the pool's threads in parallel, and may finish in any order; the
+// producer still gets 0, 1, 2, ... (one partition: the deliverer refuses a gap).
+TEST_F(StreamedSubmissionTest, ChunksSealedInParallelReachTheProducerInOrder) {
+  ASSERT_NE(snapshots.get(), nullptr);
+  std::string body = test::sample_message();
+  body += "\n<!--" + std::string(400000, 'x') + "-->\n";  // after the root: ~100 chunks of 4 KiB
+  auto [status, detail] = submit(body, 64 * 1024, 8192);
+  ASSERT_EQ(status, 202) << detail;
+  std::lock_guard lock(sink.mu);
+  ASSERT_GT(sink.chunk_order.size(), 90u);
+  for (size_t i = 0; i < sink.chunk_order.size(); ++i) ASSERT_EQ(sink.chunk_order[i], std::to_string(i)) << "record " << i;
 }
 
 }  // namespace
