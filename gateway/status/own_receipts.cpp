@@ -33,6 +33,7 @@ OwnReceipts::Digest OwnReceipts::digest_of(std::string_view key, std::string_vie
 }
 
 void OwnReceipts::remember(std::string_view key, std::string_view value, Signer signer) {
+  if (!remembering_) return;
   const Digest d = digest_of(key, value);
   if (d == Digest{} || !signer) return;
   std::lock_guard lock(mu_);

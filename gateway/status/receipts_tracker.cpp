@@ -12,7 +12,9 @@
 namespace xoev {
 
 ReceiptsTracker::ReceiptsTracker(StatusStore& store, crypto::KeyRing trusted)
-    : store_(store), trusted_(std::move(trusted)) {}
+    : store_(store), trusted_(std::move(trusted)) {
+  OwnReceipts::of_this_process().start_remembering();  // someone here reads them back now
+}
 
 ReceiptsTracker::ReceiptsTracker(KafkaConnection connection, StatusStore& store, crypto::KeyRing trusted)
     : ReceiptsTracker(store, std::move(trusted)) {

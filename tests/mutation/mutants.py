@@ -557,4 +557,8 @@ MUTANTS = [
          original="  while (!sealed_.empty() && sealed_.begin()->first == produced_) {",
          replacement="  while (!sealed_.empty()) {",
          tests=r"^StreamedSubmissionTest\.", description="chunks sealed in parallel are produced as they finish, not in order"),
+    dict(id="own-receipts-remembered-without-a-reader", file="gateway/status/own_receipts.cpp",
+         original="  if (!remembering_) return;",
+         replacement="  (void)remembering_;",
+         tests=r"^OwnReceipts\.", description="a process without a receipts tracker fills the registry for nobody"),
 ]

@@ -206,6 +206,8 @@ void track(ReceiptsTracker& tracker, std::vector<Envelope> records) {
 // under its signature, or its own receipts under a key the tracker does not trust, are
 // verified as always.
 TEST(ReceiptsTracker, ItsOwnProcesssReceiptsAreRecognisedByTheirBytesNotVerifiedAgain) {
+  StatusStore store;
+  ReceiptsTracker tracker(store, ring(publisher_key()));  // from here on, this process remembers
   KeepingSink sink;
   ReceiptPublisher publisher(sink, publisher_key());
   publisher.publish(receipt_of("own-1", ReceiptStatus::accepted));
@@ -216,8 +218,6 @@ TEST(ReceiptsTracker, ItsOwnProcesssReceiptsAreRecognisedByTheirBytesNotVerified
   Envelope again = own;  // recognised once; a copy is just an unsigned record
   Envelope altered = sink.kept[1];
   altered.value.replace(altered.value.find("accepted"), 8, "rejected");
-  StatusStore store;
-  ReceiptsTracker tracker(store, ring(publisher_key()));
   track(tracker, {own, again, altered});
   EXPECT_EQ(tracker.applied(), 1u);
   EXPECT_EQ(tracker.unverified(), 2u);
