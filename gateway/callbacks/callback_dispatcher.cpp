@@ -5,8 +5,8 @@
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 #include "gateway/core/text.h"
 #include "gateway/core/trace_context.h"
