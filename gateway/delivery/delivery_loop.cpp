@@ -312,11 +312,7 @@ class DeliveryLoop::ReceiptTrail {
   // value. The record value's is taken only if an audit line asks for it (a refusal):
   // hashing every chunk of a large message twice more cost its deliverer a quarter of
   // its CPU. `bytes` must outlive the trail's use (the record, held for the batch).
-  void hash_payload(std::string_view bytes, const char* what) {
-    payload_sha256_ = audit::sha256_hex(bytes);
-    payload_hashed_ = what;
-    unhashed_ = {};
-  }
+  void hash_payload(std::string_view bytes, const char* what) { set_payload_hash(audit::sha256_hex(bytes), what); }
   void hash_payload_if_asked(std::string_view bytes, const char* what) {
     payload_sha256_.clear();
     payload_hashed_ = what;

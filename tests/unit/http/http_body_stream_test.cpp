@@ -307,6 +307,17 @@ Running start(HttpServer::Options options, std::uint64_t stream_above = 64 * 102
 
 nlohmann::json json_of(const RawResponse& response) { return nlohmann::json::parse(response.body); }
 
+// Sends what `sender` has left while reading the answer: 201, the whole body, intact.
+void expect_the_rest_arrives_intact(Client& client, BodySender& sender) {
+  std::thread writer([&] { sender.send_rest(); });
+  auto response = client.read_response();
+  writer.join();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201) << response->body;
+  EXPECT_EQ(json_of(*response)["bytes"], sender.size);
+  EXPECT_EQ(json_of(*response)["hash"], std::to_string(expected_hash(sender.size)));
+}
+
 }  // namespace
 
 TEST(BodyStream, LargeBodyArrivesByteIdenticalInBoundedPiecesThenKeepAliveGoesOn) {
@@ -441,13 +452,7 @@ TEST(BodyStream, WithheldMoreStopsTheReadingUntilItComes) {
 
   // More: the rest flows, answer comes, body intact.
   s.log->release();
-  std::thread writer([&] { sender.send_rest(); });
-  auto response = client.read_response();
-  writer.join();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 201) << response->body;
-  EXPECT_EQ(json_of(*response)["bytes"], size);
-  EXPECT_EQ(json_of(*response)["hash"], std::to_string(expected_hash(size)));
+  expect_the_rest_arrives_intact(client, sender);
 }
 
 // Bytes that are already waiting in the socket fill a whole piece before it is handed
@@ -471,12 +476,7 @@ TEST(BodyStream, BytesAlreadyWaitingFillWholePieces) {
   EXPECT_LE(s.log->read(&SinkLog::pieces), 1 + (waiting + piece - 1) / piece + 1)
       << waiting << " waiting bytes came in pieces of " << waiting / s.log->read(&SinkLog::pieces) << " bytes on average";
 
-  std::thread writer([&] { sender.send_rest(); });
-  auto response = client.read_response();
-  writer.join();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 201) << response->body;
-  EXPECT_EQ(json_of(*response)["hash"], std::to_string(expected_hash(size)));
+  expect_the_rest_arrives_intact(client, sender);
 }
 
 TEST(BodyStream, ApplicationThatNeverAsksForMoreIsGivenUpAfterMaxStreamPause) {
