@@ -256,9 +256,12 @@ def tampered_sequences(work, procs, cfg, port, bootstrap, deliverer, check):
     dead-letters with the reason. The chunks come from an upload the gateway aborted
     (invalid at its end), so the originals are discarded first, and copies of its
     gateway-signed chunks are produced again in the wrong order (a removed chunk is the
-    same gap; the unit tests cover both)."""
+    same gap; the unit tests cover both). 3 MB (12 chunks): chunks are sealed in parallel
+    and those still being sealed when the end's error is found are dropped, so a 1 MB
+    upload (5 chunks, 4 in flight) could leave a single chunk on the topic; with 12, the
+    in-flight window holds the parser back until at least 7 are produced."""
     from confluent_kafka import Consumer, Producer
-    path, mid = make_message(work, 1)
+    path, mid = make_message(work, 3)
     data = path.read_bytes()
     cut = data.rindex(b"</")
     path.write_bytes(data[:cut] + b"<NichtImSchema/>" + data[cut:])
