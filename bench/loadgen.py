@@ -8,6 +8,7 @@ and waits until every accepted message is delivered (status via GET).
   bench/loadgen.py --spawn --messages 5000        # starts `serve` on embedded Kafka itself
   bench/loadgen.py --spawn --rate 400 --json      # paced at 400 msg/s, one JSON line
   bench/loadgen.py --spawn --cpus 0               # the gateway pinned to core 0
+  bench/loadgen.py --spawn --http-target 8        # HTTP adapters (max_in_flight 8) to bench/http_target.py
 
 The sample's first nachrichtenUUID is replaced by a fresh one per request.
 """
@@ -30,10 +31,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared/testdata/xwasser/tests/quality_report_minimal.xml"
 
 
-def spawn(binary, port, cpus=None, max_group=None, directory_entries=0):
+def start_http_target():
+    """bench/http_target.py as a process of its own (not under this one's GIL): (process, port)."""
+    target = subprocess.Popen(["/usr/bin/python3", str(ROOT / "bench/http_target.py")], stdout=subprocess.PIPE, text=True)
+    return target, int(target.stdout.readline())
+
+
+def spawn(binary, port, cpus=None, max_group=None, directory_entries=0, http_target=None):
     work = Path(tempfile.mkdtemp(prefix="xoev-load-"))
     (work / "config").mkdir()
     config = (ROOT / "config/gateway.yaml").read_text()
+    if http_target:  # every file adapter becomes an HTTP adapter to the target
+        target_port, in_flight = http_target
+        config = re.sub(r"type: file\n(\s+)directory: [^\n]+\n(?:\s+file_name: [^\n]+\n)?",
+                        lambda m: f"type: http\n{m.group(1)}url: http://127.0.0.1:{target_port}/inbox\n"
+                                  f"{m.group(1)}max_in_flight: {in_flight}\n", config)
     if max_group is not None:  # every adapter: block of the shipped config
         config = re.sub(r"^(\s+)adapter:\n", lambda m: f"{m.group(0)}{m.group(1)}  max_group: {max_group}\n",
                         config, flags=re.M)
@@ -76,12 +88,24 @@ def main():
     ap.add_argument("--max-group", type=int, help="with --spawn: adapter.max_group of every destination")
     ap.add_argument("--directory-entries", type=int, default=0,
                     help="with --spawn: a routing directory of this many psw: readers")
+    ap.add_argument("--http-target", type=int, metavar="MAX_IN_FLIGHT",
+                    help="with --spawn: deliver over HTTP (adapter max_in_flight) to bench/http_target.py")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     u = urllib.parse.urlparse(args.url)
-    proc = None
+    proc, target = None, None
     if args.spawn:
-        proc, work = spawn(str(Path(args.binary).resolve()), u.port, args.cpus, args.max_group, args.directory_entries)
+        http_target = None
+        if args.http_target:
+            target, target_port = start_http_target()
+            http_target = (target_port, args.http_target)
+        try:
+            proc, work = spawn(str(Path(args.binary).resolve()), u.port, args.cpus, args.max_group,
+                               args.directory_entries, http_target)
+        except BaseException:
+            if target:
+                target.kill()
+            raise
     template = Path(args.sample).read_bytes()
     found = re.search(rb"nachrichtenUUID>([0-9a-fA-F-]{36})<", template)
     if not found:
@@ -162,6 +186,13 @@ def main():
             print(f"gateway peak RSS {rss / 1024:.0f} MiB")
         proc.terminate()
         proc.wait(30)
+    if target:
+        target.terminate()
+        counts = target.stdout.read().split()  # "requests N keys K most_in_flight M"
+        target.wait(10)
+        result["target"] = {counts[i]: int(counts[i + 1]) for i in range(0, len(counts) - 1, 2)}
+        if not args.json:
+            print(f"HTTP target: {result['target']}")
     if args.json:
         print(json.dumps(result))
     sys.exit(0 if not pending else 1)

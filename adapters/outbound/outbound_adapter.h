@@ -50,10 +50,12 @@ class OutboundAdapter {
   // kMaxInMemoryDeliveryBytes; larger messages are refused for them.
   virtual bool streams_files() const { return false; }
   static constexpr uint64_t kMaxInMemoryDeliveryBytes = 64u << 20;
-  // Delivers `messages` in order and returns one outcome for each of a prefix of them:
-  // it stops after the first outcome that is not Delivered, because the messages after
-  // it may share its key and must not overtake it. Adapters that can make a group
-  // durable together (one sync for many files) override it; the rest go one by one.
+  // Delivers `messages` (distinct ids) and returns one outcome for each of a prefix of
+  // them, in order: a sequential adapter stops after the first outcome that is not
+  // Delivered; a concurrent one (the HTTP adapter's max_in_flight) returns an outcome
+  // for every message. The loop records the Delivered prefix together and handles each
+  // later message with the outcome it got. Adapters that can make a group durable
+  // together (one sync for many files) override it; the rest go one by one.
   // Re-reads the adapter's certificate files (SIGHUP: renewed certificates) for new
   // connections; on failure the old ones stay. Called from another thread than
   // deliver(). Adapters without a listener of their own have nothing to re-read.

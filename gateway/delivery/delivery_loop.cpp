@@ -532,10 +532,12 @@ DeliveryLoop::Handled DeliveryLoop::deliver_together(RecordSource& source,
         spdlog::warn("commit of {} failed ({}); it may be handled again, the adapter dedupes", origin(*record),
                      c.problem().detail);
   }
-  // The first one not delivered continues alone with its outcome, then the rest in order.
+  // The first one not delivered continues alone with its outcome, then the rest in order,
+  // each with the outcome the adapter already has for it (a concurrent adapter has one
+  // for every message: those delivered meanwhile are not sent again).
   for (size_t i = delivered; i < group.size(); ++i) {
     std::optional<DeliveryOutcome> first;
-    if (i == delivered && i < outcomes.size()) first = std::move(outcomes[i]);
+    if (i < outcomes.size()) first = std::move(outcomes[i]);
     if (handle(source, *records[i], std::move(group[i]), stop, std::move(first)) == Handled::stopped)
       return Handled::stopped;
   }

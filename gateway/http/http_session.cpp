@@ -7,6 +7,7 @@
 #include <utility>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
@@ -555,6 +556,10 @@ void StreamSession<Stream>::write_response(HttpResponse answer) {
   }
   if (answer.status == 204 || answer.status == 304) {
     answer.body.clear();  // these carry no body and, per RFC 9110, no Content-Length
+  } else if (answer.body_file) {
+    // Beast writes the header and `body`; the rest follows from on_written.
+    response_.content_length(answer.body.size() + answer.body_file->length() + answer.body_after.size());
+    file_tail_.emplace(FileTail{std::move(answer.body_file), std::move(answer.body_after), 0, false, {}});
   } else {
     response_.content_length(answer.body.size());
   }
@@ -569,12 +574,47 @@ void StreamSession<Stream>::write_response(HttpResponse answer) {
 template <class Stream>
 void StreamSession<Stream>::on_written(bool keep_alive, beast::error_code ec, std::size_t) {
   response_ = {};
+  if (!ec && file_tail_) return write_file_tail(keep_alive);
+  file_tail_.reset();
   if (!ec && drain_after_answer_) {
     drain_after_answer_ = false;
     return on_rejected(ec, 0);  // the client may still be sending the body we did not read
   }
   if (ec || !keep_alive) return close();
   wait_for_request();
+}
+
+template <class Stream>
+void StreamSession<Stream>::write_file_tail(bool keep_alive) {
+  static constexpr std::size_t kFilePieceBytes = 256 * 1024;
+  FileTail& tail = *file_tail_;
+  auto next = [me = self(), keep_alive](beast::error_code ec, std::size_t) {
+    if (ec) {
+      me->file_tail_.reset();
+      return me->close();
+    }
+    me->write_file_tail(keep_alive);
+  };
+  lowest().expires_after(context_->options.read_timeout);
+  if (tail.sent < tail.file->length()) {
+    tail.piece.resize(kFilePieceBytes);
+    auto n = tail.file->read(tail.sent, tail.piece);
+    if (!n || *n == 0) {
+      // The status line is out: the client learns of it only from the short body.
+      spdlog::error("http: answer to {} cut short after {} of {} file bytes: {}", path_, tail.sent,
+                    tail.file->length(), n ? "end of file" : n.problem().detail);
+      file_tail_.reset();
+      return close();
+    }
+    tail.sent += *n;
+    return net::async_write(stream_, net::buffer(tail.piece.data(), *n), std::move(next));
+  }
+  if (!tail.after_sent && !tail.after.empty()) {
+    tail.after_sent = true;
+    return net::async_write(stream_, net::buffer(tail.after), std::move(next));
+  }
+  file_tail_.reset();
+  on_written(keep_alive, {}, 0);
 }
 
 template <class Stream>

@@ -124,6 +124,8 @@ class StreamSession final : public HttpSession {
   void dispatch(Request&& message);
   void write_response(HttpResponse response);
   void on_written(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+  // After the header and `body`: the answer's file range, a piece at a time, then body_after.
+  void write_file_tail(bool keep_alive);
   void reject(const Problem& problem);
   void reject(const HttpResponse& answer);
   void on_rejected(boost::beast::error_code ec, std::size_t bytes);
@@ -154,6 +156,14 @@ class StreamSession final : public HttpSession {
   bool chunk_extension_too_long_ = false;
   std::chrono::steady_clock::time_point request_started_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
+  struct FileTail {
+    std::shared_ptr<const FileRange> file;
+    std::string after;
+    std::uint64_t sent = 0;  // file bytes written
+    bool after_sent = false;
+    std::vector<char> piece;
+  };
+  std::optional<FileTail> file_tail_;  // set while an answer's file range is being written
   std::string remote_address_;
   std::optional<PeerCertificate> peer_certificate_;  // what the TLS handshake showed
   Phase phase_ = Phase::waiting;

@@ -5,8 +5,15 @@ getStatusList → getMessage (exact bytes, base64) → close → the list is emp
 request and answer is checked with xmllint against the schemas next to XTA.wsdl (the
 WSDL's own <types>), the mailbox survives a restart of the gateway, and a closed
 message is not offered again.
+
+Issue 10: a 3 MB xdomea Aussonderung (chunked on the topic, reassembled by the
+deliverer) reaches the mailbox too and is fetched as MTOM: Python's own MIME parser
+splits the answer, the attachment is the exact bytes, and the envelope put back
+together (XOP: the Include replaced by the base64) passes xmllint.
 """
 import base64
+import email.parser
+import email.policy
 import http.client
 import subprocess
 import uuid
@@ -15,6 +22,7 @@ from pathlib import Path
 
 from harness import (run_with_processes, XBETEILIGUNG, TESTDATA, free_port, post_xml, start_dev_kafka, wait_ready,
                      wait_until, with_new_uuid, write_config)
+from test_large_messages import STANDARDS, make_message, post_file
 
 SCHEMA_DIR = TESTDATA / "xta/erzwingungshaft-eai/src/main/resources/META-INF/schema"
 NS = {
@@ -111,7 +119,9 @@ def run(work, procs, check):
         destinations=[("fachverfahren", f"      type: xta\n      directory: mailbox\n"
                                         f"      listen: 127.0.0.1:{soap_port}\n      in_process: true\n"
                                         "      state_directory: state\n")],
-        routes=[("xbeteiligung", {"standard": "XBeteiligung"}, "fachverfahren")])
+        routes=[("xbeteiligung", {"standard": "XBeteiligung"}, "fachverfahren"),
+                ("aussonderung", {"standard": "xdomea"}, "fachverfahren")],
+        standards=STANDARDS)
     gateway = procs.start("gateway", "serve", "--config", str(cfg))
     if not check(wait_ready(port), "gateway becomes ready"):
         return
@@ -157,6 +167,8 @@ def run(work, procs, check):
     check(fault.find("env:Body/env:Fault/env:Detail/xta:InvalidMessageIDException", NS) is not None,
           "an unknown id is an InvalidMessageIDException fault")
 
+    large_id = large_message_as_mtom(work, port, soap_port, check, validator)
+
     # One more message stays pending across a restart of the gateway; the closed ones stay closed.
     raw = XBETEILIGUNG[0].read_bytes()
     fresh, pending_id = with_new_uuid(raw, next(i for i, b in sent.items() if b == raw))
@@ -173,7 +185,47 @@ def run(work, procs, check):
                      "the mailbox after the restart"),
           f"after a restart exactly the pending message is listed ({after[-1] if after else None})")
     closed = sorted(p.name for p in (Path(work) / "mailbox" / "closed").iterdir())
-    check(len(closed) == len(sent), f"closed messages are kept in closed/ ({closed})")
+    want = sorted(f"{i}.msg" for i in [*sent, large_id])
+    check(closed == want, f"closed messages are kept in closed/ ({closed})")
+
+
+def large_message_as_mtom(work, port, soap_port, check, validator):
+    path, message_id = make_message(work, 3)
+    raw = path.read_bytes()
+    status, body, _ = post_file(port, path)
+    if not check(status == 202, f"3 MB xdomea accepted ({status} {body})"):
+        return None
+    check(wait_until(lambda: message_id in listed(soap_port, check, validator), 90, "the large message"),
+          "the large message shows up in getStatusList")
+    request = envelope("MsgBoxFetchRequest", f"<osci:MsgBoxFetchRequest><osci:MsgSelector><wsa:MessageID>{message_id}"
+                                             f"</wsa:MessageID></osci:MsgSelector></osci:MsgBoxFetchRequest>")
+    got, answer, ctype = soap(soap_port, request)
+    if not check(got == 200 and ctype.startswith("multipart/related") and 'type="application/xop+xml"' in ctype,
+                 f"getMessage of 3 MB: MTOM ({got} {ctype})"):
+        return None
+    mime = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + answer)
+    parts = list(mime.iter_parts())
+    if not check(len(parts) == 2, f"two MIME parts ({len(parts)})"):
+        return None
+    root_xml, attachment = parts[0].get_payload(decode=True), parts[1].get_payload(decode=True)
+    check(parts[0].get_content_type() == "application/xop+xml" and
+          parts[0]["Content-ID"] == mime.get_param("start"), "the root part is the start part, xop+xml")
+    check(attachment == raw, f"the attachment is the exact submitted bytes ({len(attachment)} of {len(raw)})")
+    root = ET.fromstring(root_xml)
+    payload = root.find("env:Body/xta:GenericContentContainer/xta:ContentContainer/xta:Message", NS)
+    include = payload.find("{http://www.w3.org/2004/08/xop/include}Include") if payload is not None else None
+    if not check(include is not None and include.get("href") == "cid:" + parts[1]["Content-ID"].strip("<>"),
+                 "xta:Message holds an xop:Include naming the second part"):
+        return None
+    payload.remove(include)
+    payload.text = base64.b64encode(attachment).decode()
+    problems = validator.errors(ET.tostring(root))
+    check(not problems, f"the reconstituted getMessage answer validates against the XTA schemas {problems}")
+    exchange(soap_port, check, validator, "MsgBoxCloseRequest",
+             f'<osci:MsgBoxCloseRequest MsgBoxRequestID="urn:uuid:{uuid.uuid4()}">'
+             f"<osci:LastMsgReceived>{message_id}</osci:LastMsgReceived></osci:MsgBoxCloseRequest>", "close the large one")
+    return message_id
 
 
 if __name__ == "__main__":

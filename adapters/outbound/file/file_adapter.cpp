@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/core/file_copy.h"
 #include "gateway/core/hidden_temporary_name.h"
 #include "gateway/core/result.h"
 
@@ -106,19 +107,10 @@ class FileAdapter final : public OutboundAdapter {
       ::close(in);
       return created;
     }
-    uint64_t copied = 0;
-    while (copied < size) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(size - copied, 64u << 20));
-      ssize_t n = ::copy_file_range(in, nullptr, s.fd, nullptr, want, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
-        n = copy_by_buffer(in, s.fd, want);
-      if (n <= 0) {
-        ::close(in);
-        return abandon(s, n == 0 ? "cannot copy " + source.string() + ": it is shorter than " + std::to_string(size) + " bytes"
-                                 : errno_text("cannot copy into", s.tmp));
-      }
-      copied += static_cast<uint64_t>(n);
+    auto copied = copy_file_bytes(in, s.fd, size, source.string());
+    if (!copied) {
+      ::close(in);
+      return abandon(s, copied.problem().detail + " (into " + s.tmp.string() + ")");
     }
     ::close(in);
     return ok_status();
@@ -138,19 +130,6 @@ class FileAdapter final : public OutboundAdapter {
       return false;
     }
     return true;
-  }
-
-  static ssize_t copy_by_buffer(int in, int out, size_t want) {
-    std::vector<char> buffer(std::min<size_t>(want, 1u << 20));
-    const ssize_t got = ::read(in, buffer.data(), buffer.size());
-    if (got <= 0) return got;
-    for (ssize_t put = 0; put < got;) {
-      const ssize_t n = ::write(out, buffer.data() + put, static_cast<size_t>(got - put));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return -1;
-      put += n;
-    }
-    return got;
   }
 
   Status abandon(Staged& s, std::string reason) {

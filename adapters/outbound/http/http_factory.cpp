@@ -15,7 +15,8 @@ class HttpAdapterFactory final : public OutboundAdapterFactory {
  public:
   std::string_view type() const override { return "http"; }
   std::vector<std::string> keys() const override {
-    return {"url", "timeout", "tls_ca", "tls_certificate", "tls_private_key", "hmac_secret_file", "hmac_secret"};
+    return {"url", "timeout", "tls_ca", "tls_certificate", "tls_private_key", "hmac_secret_file", "hmac_secret",
+            "max_in_flight"};
   }
 
   std::shared_ptr<const AdapterSettings> parse(config_detail::YamlReader& r, const YAML::Node& n) const override {
@@ -25,6 +26,7 @@ class HttpAdapterFactory final : public OutboundAdapterFactory {
       if (auto u = http::Url::parse(s->url); !u) r.error(n["url"], "url: " + u.problem().detail);
     s->timeout = r.millis(n, "timeout", s->timeout);
     if (s->timeout < std::chrono::milliseconds(100)) r.error(n["timeout"], "timeout must be at least 100ms");
+    s->max_in_flight = static_cast<int>(r.integer(n, "max_in_flight", s->max_in_flight, 1, kMaxHttpInFlight));
     s->tls_ca = r.path(n, "tls_ca", false);
     s->tls_certificate = r.path(n, "tls_certificate", false);
     s->tls_private_key = r.path(n, "tls_private_key", false);

@@ -18,6 +18,7 @@ class XtaAdapter final : public OutboundAdapter {
   ~XtaAdapter() override { service_->stop(); }
 
   std::string_view type() const override { return "xta"; }
+  bool streams_files() const override { return true; }  // a large message is copied into the mailbox file to file
 
   // Readers connecting after this get the renewed certificate; open sessions keep theirs.
   Status reload_tls() override {

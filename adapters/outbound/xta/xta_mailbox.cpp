@@ -10,11 +10,12 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include <libxml/xmlreader.h>
 
 #include "gateway/core/clock.h"
+#include "gateway/core/file_copy.h"
 #include "gateway/core/hidden_temporary_name.h"
-#include "gateway/core/xml_document.h"
 
 namespace xoev::xta {
 namespace fs = std::filesystem;
@@ -77,6 +78,25 @@ Status write_all(int fd, const std::string& bytes, const fs::path& p) {
     written += static_cast<size_t>(n);
   }
   return ok_status();
+}
+
+constexpr std::size_t kNamespacePrefixBytes = 64 * 1024;  // where the root start tag must begin
+
+// The root element's namespace from the first bytes of a document (validated
+// upstream): a reader stops at the first element, so a cut-off prefix is fine. No
+// network, no DTD loading, no entity substitution.
+std::string root_namespace_of(std::string_view prefix) {
+  std::string ns;
+  xmlTextReaderPtr reader = xmlReaderForMemory(prefix.data(), static_cast<int>(prefix.size()), nullptr, nullptr,
+                                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!reader) return ns;
+  while (xmlTextReaderRead(reader) == 1) {
+    if (xmlTextReaderNodeType(reader) != XML_READER_TYPE_ELEMENT) continue;
+    if (const xmlChar* uri = xmlTextReaderConstNamespaceUri(reader)) ns = reinterpret_cast<const char*>(uri);
+    break;
+  }
+  xmlFreeTextReader(reader);
+  return ns;
 }
 
 // Publishes tmp as target without ever replacing an existing target.
@@ -148,9 +168,28 @@ Result<StoreOutcome> Mailbox::store(const DeliveredMessage& m) {
   entry.destination = m.destination;
   entry.accepted_at = m.accepted_at;
   entry.stored_at = rfc3339_now();
-  entry.size = m.body.size();
+  const bool large = !m.body_file.empty();
+  entry.size = large ? m.body_size : m.body.size();
+  int source = -1;
+  if (large) {
+    source = ::open(m.body_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (source < 0) return io_problem("cannot open", m.body_file);
+  }
+  struct CloseSource {
+    int& fd;
+    ~CloseSource() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_source{source};
   // The root namespace becomes MessageType/@payloadSchema; the body was validated upstream.
-  if (auto doc = XmlDocument::parse(m.body); doc.ok()) entry.payload_namespace = doc->root_namespace();
+  if (large) {
+    std::string prefix(kNamespacePrefixBytes, '\0');
+    const ssize_t n = ::pread(source, prefix.data(), prefix.size(), 0);
+    prefix.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    entry.payload_namespace = root_namespace_of(prefix);
+  } else {
+    entry.payload_namespace = root_namespace_of(std::string_view(m.body).substr(0, kNamespacePrefixBytes));
+  }
 
   std::lock_guard lock(mutex_);
   const fs::path target = pending_path(file);
@@ -167,7 +206,11 @@ Result<StoreOutcome> Mailbox::store(const DeliveredMessage& m) {
     return p;
   };
   if (auto w = write_all(fd, to_json(entry).dump() + "\n", tmp); !w) return fail(w.problem());
-  if (auto w = write_all(fd, m.body, tmp); !w) return fail(w.problem());
+  if (large) {
+    if (auto c = copy_file_bytes(source, fd, m.body_size, m.body_file.string()); !c) return fail(c.problem());
+  } else if (auto w = write_all(fd, m.body, tmp); !w) {
+    return fail(w.problem());
+  }
   if (::fsync(fd) != 0) return fail(io_problem("cannot fsync", tmp));
   ::close(fd);
 
@@ -203,15 +246,27 @@ Result<MailboxMessage> Mailbox::get(const std::string& message_id) const {
   const std::string file = mailbox_file_name(message_id);
   if (file.empty()) return Problem::make(ProblemKind::not_found, "no pending message '" + message_id + "'");
   std::lock_guard lock(mutex_);
-  std::ifstream in(pending_path(file), std::ios::binary);
+  const fs::path path = pending_path(file);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return Problem::make(ProblemKind::not_found, "no pending message '" + message_id + "'");
   std::string line;
   std::getline(in, line);
   auto entry = from_json(line);
-  if (!entry) return Problem::make(ProblemKind::io_error, "unreadable mailbox entry " + pending_path(file).string());
-  std::ostringstream body;
-  body << in.rdbuf();
-  return MailboxMessage{std::move(*entry), std::move(body).str()};
+  std::error_code ec;
+  const uint64_t file_size = fs::file_size(path, ec);
+  const uint64_t offset = line.size() + 1;
+  // The metadata's size must match the bytes after it: a cut-off file is never served.
+  if (!entry || ec || file_size < offset || file_size - offset != entry->size)
+    return Problem::make(ProblemKind::io_error, "damaged mailbox entry " + path.string());
+  if (entry->size > kInlineBodyBytes) {
+    auto range = FileRange::open(path, offset, entry->size);
+    if (!range) return range.problem();
+    return MailboxMessage{std::move(*entry), {}, std::move(range).value()};
+  }
+  std::string body(entry->size, '\0');
+  if (!in.read(body.data(), static_cast<std::streamsize>(body.size())))
+    return Problem::make(ProblemKind::io_error, "damaged mailbox entry " + path.string());
+  return MailboxMessage{std::move(*entry), std::move(body), nullptr};
 }
 
 Result<CloseOutcome> Mailbox::close(const std::string& message_id) {

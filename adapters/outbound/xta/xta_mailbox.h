@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "adapters/outbound/outbound_adapter.h"
+#include "gateway/core/file_range.h"
 #include "gateway/core/result.h"
 
 namespace xoev::xta {
@@ -36,9 +37,14 @@ struct MailboxEntry {
   std::size_t size = 0;     // body bytes
 };
 
+// Messages up to this size are read into memory (and sent base64 inside the SOAP
+// answer); larger ones are left in their file and sent from it as an MTOM attachment.
+inline constexpr std::size_t kInlineBodyBytes = 1u << 20;
+
 struct MailboxMessage {
   MailboxEntry entry;
-  std::string body;
+  std::string body;                             // entry.size <= kInlineBodyBytes
+  std::shared_ptr<const FileRange> body_file;  // else: the bytes, in the mailbox file
 };
 
 enum class StoreOutcome { stored, already_present };
@@ -50,6 +56,7 @@ class Mailbox {
   static Result<std::unique_ptr<Mailbox>> open(const std::filesystem::path& directory);
 
   // Stores the message durably (temporary file, fsync, rename, fsync of the directory).
+  // A large message (body_file) is copied file to file, never whole in memory.
   // An id already pending or closed is not stored again. An id the mailbox cannot hold
   // (empty, too long) is bad_request; a disk problem is io_error.
   Result<StoreOutcome> store(const DeliveredMessage& message);
@@ -57,7 +64,8 @@ class Mailbox {
   // Pending messages, oldest first (by stored_at, then id). Unreadable files are skipped.
   Result<std::vector<MailboxEntry>> pending() const;
 
-  // A pending message with its bytes: not_found if it is not pending (unknown or closed).
+  // A pending message with its bytes (or, above kInlineBodyBytes, its open file range):
+  // not_found if it is not pending (unknown or closed), io_error if its file is damaged.
   Result<MailboxMessage> get(const std::string& message_id) const;
 
   // Acknowledges: pending → closed. Closing a closed id again is harmless; an id never

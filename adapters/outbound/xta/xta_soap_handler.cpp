@@ -89,6 +89,14 @@ SoapReply get_message(Mailbox& mailbox, const xmlNode* request, const Addressing
   }
   auto pending = mailbox.pending();
   const std::size_t others = pending.ok() && !pending->empty() ? pending->size() - 1 : 0;
+  if (message->body_file) {
+    MtomMessage mtom = message_response_mtom(a, message->entry, others);
+    SoapReply reply{200, std::move(mtom.head)};
+    reply.content_type = std::move(mtom.content_type);
+    reply.attachment = std::move(message->body_file);
+    reply.after = std::move(mtom.tail);
+    return reply;
+  }
   return {200, message_response(a, *message, others)};
 }
 

@@ -124,8 +124,12 @@ Result<std::unique_ptr<XtaSoapService>> XtaSoapService::start(std::shared_ptr<Ma
     }
     auto body = std::make_shared<std::string>(std::move(request.body));
     const bool queued = self->worker.post([self, body, respond] {
-      const SoapReply reply = handle_soap_request(*self->mailbox, *body);
-      respond(soap_response(reply.http_status, reply.body));
+      SoapReply reply = handle_soap_request(*self->mailbox, *body);
+      http::HttpResponse r = soap_response(reply.http_status, std::move(reply.body));
+      if (!reply.content_type.empty()) r.content_type = std::move(reply.content_type);
+      r.body_file = std::move(reply.attachment);
+      r.body_after = std::move(reply.after);
+      respond(std::move(r));
     });
     if (!queued) {
       auto r = soap_response(503, fault_response({kActionFault, {}}, {"Receiver", "mailbox busy, retry later", "", "", ""}));

@@ -197,17 +197,53 @@ std::string status_list_response(const Addressing& addressing, const std::vector
   return e.serialize();
 }
 
-std::string message_response(const Addressing& addressing, const MailboxMessage& message, std::size_t items_pending) {
-  Envelope e(addressing);
+namespace {
+
+// The getMessage envelope; `content` is base64 (inline) or empty (the caller adds xop:Include).
+xmlNode* add_message(Envelope& e, const MailboxEntry& entry, std::size_t items_pending, const std::string& content) {
   // WSDL order of the output headers: MessageMetaData, then MsgBoxResponse.
-  add_metadata(e, e.header, message.entry);
+  add_metadata(e, e.header, entry);
   add_msgbox_response(e, items_pending, false);
   xmlNode* container = Envelope::add(Envelope::add(e.body, e.xta, "GenericContentContainer"), e.xta, "ContentContainer");
-  xmlNode* payload = Envelope::add(container, e.xta, "Message", base64(message.body));
+  xmlNode* payload = Envelope::add(container, e.xta, "Message", content);
   Envelope::attr(payload, "contentType", "application/xml");
-  Envelope::attr(payload, "filename", message.entry.message_id.empty() ? "message.xml" : message.entry.message_id + ".xml");
-  if (!message.body.empty()) Envelope::attr(payload, "size", std::to_string(message.body.size()));
+  Envelope::attr(payload, "filename", entry.message_id.empty() ? "message.xml" : entry.message_id + ".xml");
+  if (entry.size > 0) Envelope::attr(payload, "size", std::to_string(entry.size));
+  return payload;
+}
+
+}  // namespace
+
+std::string message_response(const Addressing& addressing, const MailboxMessage& message, std::size_t items_pending) {
+  Envelope e(addressing);
+  MailboxEntry entry = message.entry;
+  entry.size = message.body.size();
+  add_message(e, entry, items_pending, base64(message.body));
   return e.serialize();
+}
+
+MtomMessage message_response_mtom(const Addressing& addressing, const MailboxEntry& entry, std::size_t items_pending) {
+  Envelope e(addressing);
+  xmlNode* payload = add_message(e, entry, items_pending, {});
+  // A fresh boundary and ids per answer: random, so the raw bytes cannot be made to
+  // contain the boundary on purpose. "urn:uuid:" is stripped: ids are addr-spec like.
+  const std::string id = new_urn_uuid().substr(9);
+  const std::string boundary = "MIMEBoundary_" + id;
+  const std::string root_cid = "root." + id + "@xoevgate";
+  const std::string content_cid = "message." + id + "@xoevgate";
+  xmlNs* xop = xmlNewNs(payload, X("http://www.w3.org/2004/08/xop/include"), X("xop"));
+  Envelope::attr(Envelope::add(payload, xop, "Include"), "href", "cid:" + content_cid);
+  MtomMessage m;
+  m.content_type = "multipart/related; type=\"application/xop+xml\"; boundary=\"" + boundary + "\"; start=\"<" +
+                   root_cid + ">\"; start-info=\"application/soap+xml\"";
+  m.head = "--" + boundary +
+           "\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"\r\n"
+           "Content-Transfer-Encoding: binary\r\nContent-ID: <" + root_cid + ">\r\n\r\n" + e.serialize() +
+           "\r\n--" + boundary +
+           "\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <" +
+           content_cid + ">\r\n\r\n";
+  m.tail = "\r\n--" + boundary + "--\r\n";
+  return m;
 }
 
 std::string empty_response(const Addressing& addressing) { return Envelope(addressing).serialize(); }

@@ -29,6 +29,17 @@ std::string status_list_response(const Addressing& addressing, const std::vector
 // xta:GenericContentContainer/ContentContainer/Message.
 std::string message_response(const Addressing& addressing, const MailboxMessage& message, std::size_t items_pending);
 
+// getMessage of a message above kInlineBodyBytes, as MTOM (XOP over SOAP 1.2, as the
+// XTA WSDL's OptimizedMimeSerialization policy asks): multipart/related whose root part
+// is the same envelope with xop:Include in xta:Message, and whose second part is the
+// message's raw bytes. The caller sends head, the bytes, tail.
+struct MtomMessage {
+  std::string content_type;  // multipart/related; type="application/xop+xml"; boundary=…
+  std::string head;          // the root part and the attachment's part headers
+  std::string tail;          // the closing boundary
+};
+MtomMessage message_response_mtom(const Addressing& addressing, const MailboxEntry& entry, std::size_t items_pending);
+
 // close: an empty body.
 std::string empty_response(const Addressing& addressing);
 

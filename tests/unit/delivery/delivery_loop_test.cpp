@@ -159,10 +159,14 @@ class FakeAdapter : public OutboundAdapter {
       : events_(events), script_(std::move(script)) {}
   std::string_view type() const override { return "fake"; }
   bool groups = true;  // as the file adapter: repeats invisible, groups allowed
+  bool concurrent = false;  // as the HTTP adapter with max_in_flight: an outcome for every message
   bool delivers_groups() const override { return groups; }
   std::vector<DeliveryOutcome> deliver_group(const std::vector<const Message*>& messages) override {
     events_.add("group of " + std::to_string(messages.size()));
-    return OutboundAdapter::deliver_group(messages);
+    if (!concurrent) return OutboundAdapter::deliver_group(messages);
+    std::vector<DeliveryOutcome> outcomes;
+    for (const Message* m : messages) outcomes.push_back(deliver(*m));
+    return outcomes;
   }
   DeliveryOutcome deliver(const Message& m) override {
     events_.add("deliver " + m.message_id);
@@ -417,6 +421,28 @@ TEST(DeliveryLoop, ARetryInsideAGroupFinishesTheOnesBeforeAndHoldsTheOnesAfter) 
   EXPECT_EQ(h.events.count("deliver m4"), 1u);
   EXPECT_EQ(h.events.count("deliver m5"), 1u);
   EXPECT_EQ(h.events.count("receipt failed m3"), 1u);
+}
+
+// A concurrent adapter (HTTP, max_in_flight) sent the whole group: after a retry inside
+// it, the ones after it that the target already took are recorded with the outcome they
+// got, never sent again, and still committed only after the retried one.
+TEST(DeliveryLoop, AfterARetryInAConcurrentGroupTheOthersKeepTheirOutcomesAndTheirOrder) {
+  std::atomic<int> m3_tries{0};
+  Harness h([&](const Message& m) -> DeliveryOutcome {
+    if (m.message_id == "m3" && m3_tries++ == 0) return Retry{1ms, "busy"};
+    return Delivered{"written"};
+  });
+  h.adapter->concurrent = true;
+  for (int i = 1; i <= 5; ++i) h.source.push(sealed_record("m" + std::to_string(i), i - 1));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("commit m5 (in ledger)")) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("group of 5"), 1u) << testing::PrintToString(h.events.all());
+  for (const char* id : {"m1", "m2", "m4", "m5"})
+    EXPECT_EQ(h.events.count(std::string("deliver ") + id), 1u) << id << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("deliver m3"), 2u);
+  EXPECT_LT(h.events.index_of("commit m3 (in ledger)"), h.events.index_of("commit m4 (in ledger)"));
+  EXPECT_EQ(h.events.count("receipt delivered m4"), 1u) << testing::PrintToString(h.events.all());
+  EXPECT_EQ(h.events.count("receipt forwarded m4"), 1u) << testing::PrintToString(h.events.all());
 }
 
 // An adapter whose repeats the target would see (HTTP) gets one message at a time, each

@@ -7,9 +7,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include <unistd.h>
 
 #include "raw_connection.h"
 
@@ -522,4 +526,44 @@ TEST(HttpServer, BindErrorsAreProblems) {
   EXPECT_NE(no_port.problem().detail.find("no port"), std::string::npos);
   options.listen = "127.0.0.1:99999";
   EXPECT_FALSE(HttpServer::start(options, echo));
+}
+
+// An answer too large to hold (an XTA message): head bytes, a range of a file read a
+// piece at a time, tail bytes; exact bytes and length, and the connection stays usable.
+TEST(HttpServer, AnAnswerCanCarryAFileRangeBetweenItsHeadAndTail) {
+  const auto file = std::filesystem::temp_directory_path() / ("xoev-file-range-" + std::to_string(::getpid()));
+  std::string content;
+  for (size_t i = 0; content.size() < 700 * 1024; ++i) content += "line " + std::to_string(i) + "\n";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "JUNK" << content << "MORE";
+  }
+  auto server = start_server(loopback_options(), [&](HttpRequest&& request, Responder respond) {
+    if (request.path == "/short") {  // the file shrank after it was opened: cut off, not padded
+      auto range = xoev::FileRange::open(file, 4, content.size());
+      HttpResponse r{.status = 200, .content_type = "text/plain", .body = "<", .headers = {}, .body_file = *range,
+                     .body_after = ">"};
+      std::filesystem::resize_file(file, 4 + 300 * 1024);
+      respond(std::move(r));
+      return;
+    }
+    auto range = xoev::FileRange::open(file, 4, content.size());
+    ASSERT_TRUE(range) << range.problem().one_line();
+    respond(HttpResponse{.status = 200, .content_type = "text/plain", .body = "<head>", .headers = {},
+                         .body_file = *range, .body_after = "<tail>"});
+  });
+  ASSERT_TRUE(server);
+  RawConnection conn(server->port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(conn.send(post("/file", "")));
+    auto response = conn.read_response();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->header("Content-Length"), std::to_string(content.size() + 12));
+    EXPECT_TRUE(response->body == "<head>" + content + "<tail>") << response->body.size() << " bytes";
+  }
+  ASSERT_TRUE(conn.send(post("/short", "")));
+  EXPECT_FALSE(conn.read_response());  // fewer bytes than announced, then closed
+  EXPECT_FALSE(xoev::FileRange::open(file, 4, content.size()));  // a range beyond the end is refused
+  std::filesystem::remove(file);
 }

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -205,4 +207,88 @@ TEST(HttpAdapter, ALargeMessageIsSentFromItsFileWithTheSameSignature) {
   const std::string sig = t.seen[0].header("x-xoev-signature");
   const int64_t ts = std::stoll(sig.substr(2, sig.find(',') - 2));
   EXPECT_EQ(sig, hmac_signature("0123456789abcdef0123456789abcdef", ts, bytes));
+}
+
+namespace {
+
+// A target that holds requests until `hold_for` of them are waiting at once, counting
+// the most it held together, and refuses one chosen id with 503.
+struct SlowTarget {
+  std::mutex mu;
+  std::condition_variable cv;
+  int holding = 0;
+  int most_at_once = 0;
+  int hold_for = 3;
+  bool released = false;  // a full set is leaving; late arrivals of it are not held
+  std::vector<std::string> ids;
+  std::string refuse_id;
+  std::unique_ptr<http::HttpServer> server;
+
+  SlowTarget() {
+    http::HttpServer::Options o;
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    auto s = http::HttpServer::start(o, [this](http::HttpRequest&& r, http::Responder respond) {
+      // Answered from a thread of its own, so the server's I/O threads take the others meanwhile.
+      std::thread([this, r = std::move(r), respond]() mutable {
+        const std::string id = r.header("idempotency-key");
+        {
+          std::unique_lock lock(mu);
+          ids.push_back(id);
+          most_at_once = std::max(most_at_once, ++holding);
+          // Held until `hold_for` are held at once (or 2 s): then released together.
+          if (holding >= hold_for) cv.notify_all();
+          cv.wait_for(lock, std::chrono::seconds(2), [&] { return holding >= hold_for || released; });
+          released = true;
+          if (--holding == 0) released = false;
+        }
+        http::HttpResponse resp;
+        resp.status = id == refuse_id ? 503 : 200;
+        resp.body = "{}";
+        respond(std::move(resp));
+      }).detach();
+    });
+    EXPECT_TRUE(s.ok());
+    server = std::move(s).value();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/inbox"; }
+};
+
+std::vector<DeliveredMessage> messages(size_t n) {
+  std::vector<DeliveredMessage> out;
+  for (size_t i = 0; i < n; ++i) {
+    DeliveredMessage m = message();
+    m.message_id = "msg-" + std::to_string(i);
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+// Issue 13: with max_in_flight N a consumed group goes out N requests at a time, never
+// more, and each message gets its own outcome (a refused one does not hold back the
+// others, which are then not sent again). With the default 1 the adapter takes no groups.
+TEST(HttpAdapter, MaxInFlightSendsAGroupConcurrentlyWithAnOutcomeForEach) {
+  SlowTarget t;
+  t.refuse_id = "msg-2";
+  HttpSettings c;
+  c.url = t.url();
+  c.max_in_flight = 3;
+  auto adapter = std::move(make_http_adapter(c)).value();
+  EXPECT_TRUE(adapter->delivers_groups());
+  const auto group = messages(6);
+  std::vector<const DeliveredMessage*> pointers;
+  for (const auto& m : group) pointers.push_back(&m);
+  const auto outcomes = adapter->deliver_group(pointers);
+  ASSERT_EQ(outcomes.size(), group.size());
+  for (size_t i = 0; i < outcomes.size(); ++i)
+    EXPECT_EQ(i == 2 ? std::holds_alternative<Retry>(outcomes[i]) : std::holds_alternative<Delivered>(outcomes[i]), true)
+        << "message " << i;
+  std::lock_guard lock(t.mu);
+  EXPECT_EQ(t.ids.size(), group.size());  // each sent once
+  EXPECT_EQ(t.most_at_once, 3);
+
+  c.max_in_flight = 1;
+  EXPECT_FALSE(std::move(make_http_adapter(c)).value()->delivers_groups());
 }
