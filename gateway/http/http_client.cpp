@@ -17,6 +17,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -61,6 +62,7 @@ struct Exchange {
   const HttpClientFileBody* file_body;  // null: request.body
   const HttpClientOptions& options;
   Clock::time_point deadline;
+  bool keep_alive = false;  // ask to keep the connection (HttpConnection); else Connection: close
 
   Problem failure(std::string_view step, const beast::error_code& ec, SSL* tls = nullptr) const {
     const std::string where = url.authority();
@@ -107,32 +109,48 @@ struct Exchange {
       req.body() = request.body;
       req.prepare_payload();
     }
-    req.keep_alive(false);  // one request per connection; no pool (yet)
+    req.keep_alive(keep_alive);
     return req;
   }
 
+  // Connects (and shakes hands) within connect_timeout and the deadline.
   template <class Stream>
-  Result<HttpClientResponse> run(net::io_context& ioc, Stream& stream, const tcp::resolver::results_type& endpoints) const {
-    constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+  Status connect(net::io_context& ioc, Stream& stream, const tcp::resolver::results_type& endpoints) const {
     auto& tcp_layer = beast::get_lowest_layer(stream);
-    SSL* tls_handle = nullptr;
-    if constexpr (tls) tls_handle = stream.native_handle();
-
     const auto connect_deadline = std::min(deadline, Clock::now() + options.connect_timeout);
     tcp_layer.expires_at(connect_deadline);
     auto ec = run_one(ioc, [&](auto handler) { tcp_layer.async_connect(endpoints, handler); });
     if (ec) return failure("connecting to", ec);
     tcp_layer.expires_at(deadline);
-
-    if constexpr (tls) {
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
       ec = run_one(ioc, [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); });
-      if (ec) return failure("in the handshake with", ec, tls_handle);
+      if (ec) return failure("in the handshake with", ec, stream.native_handle());
     }
+    return ok_status();
+  }
 
+  // What one request on a connected stream left behind.
+  struct After {
+    bool reusable = false;  // answered, and both sides keep the connection
+    bool stale = false;     // failed before any byte of an answer: the peer had closed it
+  };
+
+  // Sends the request and reads the answer on a connected stream.
+  template <class Stream>
+  Result<HttpClientResponse> transact(net::io_context& ioc, Stream& stream, After& after) const {
+    constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    SSL* tls_handle = nullptr;
+    if constexpr (tls) tls_handle = stream.native_handle();
+    tcp_layer.expires_at(deadline);
+    beast::error_code ec;
     if (file_body == nullptr) {
       auto req = message<bhttp::string_body>();
       ec = run_one(ioc, [&](auto handler) { bhttp::async_write(stream, req, handler); });
-      if (ec) return failure("sending the request to", ec, tls_handle);
+      if (ec) {
+        after.stale = ec != beast::error::timeout;
+        return failure("sending the request to", ec, tls_handle);
+      }
     } else {
       auto written = write_file_request(ioc, stream, ec);
       if (!written) return std::move(written).problem();
@@ -140,13 +158,22 @@ struct Exchange {
         // A server may answer before taking the whole body (401, 413) and close: its
         // answer says more than the broken pipe, so look for it briefly.
         tcp_layer.expires_after(std::min<Clock::duration>(options.total_timeout, std::chrono::seconds(2)));
-        auto early = read_response(ioc, stream, tls_handle);
+        After early_after;
+        auto early = read_response(ioc, stream, tls_handle, early_after);
         if (early) return early;
+        after.stale = early_after.stale;
         return failure("sending the request to", ec, tls_handle);
       }
       tcp_layer.expires_after(options.total_timeout);
     }
-    return read_response(ioc, stream, tls_handle);
+    return read_response(ioc, stream, tls_handle, after);
+  }
+
+  template <class Stream>
+  Result<HttpClientResponse> run(net::io_context& ioc, Stream& stream, const tcp::resolver::results_type& endpoints) const {
+    if (auto connected = connect(ioc, stream, endpoints); !connected) return std::move(connected).problem();
+    After after;
+    return transact(ioc, stream, after);
   }
 
   // The header with the file's size as Content-Length, then the file piece by piece.
@@ -182,7 +209,7 @@ struct Exchange {
   }
 
   template <class Stream>
-  Result<HttpClientResponse> read_response(net::io_context& ioc, Stream& stream, SSL* tls_handle) const {
+  Result<HttpClientResponse> read_response(net::io_context& ioc, Stream& stream, SSL* tls_handle, After& after) const {
     auto& tcp_layer = beast::get_lowest_layer(stream);
     beast::error_code ec;
     beast::flat_buffer buffer;
@@ -192,6 +219,7 @@ struct Exchange {
     // Header first: Boost 1.74's parser loses the body-limit error when the header and
     // body arrive in one read during an eager parse, so the limit is checked in between.
     ec = run_one(ioc, [&](auto handler) { bhttp::async_read_header(stream, buffer, parser, handler); });
+    if (ec && ec != beast::error::timeout && buffer.size() == 0 && !parser.got_some()) after.stale = true;
     if (!ec && parser.content_length() && *parser.content_length() > options.max_response_bytes) {
       ec = bhttp::error::body_limit;
     }
@@ -208,8 +236,10 @@ struct Exchange {
     for (const auto& field : msg) {
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
+    after.reusable = keep_alive && parser.keep_alive();
     response.body = std::move(parser.release().body());
-    // We asked for Connection: close and have the whole response; a TLS close_notify
+    if (after.reusable) return response;
+    // The connection ends here and we have the whole response; a TLS close_notify
     // exchange would only add a round trip, so the socket is simply closed.
     beast::error_code ignored;
     tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -232,6 +262,20 @@ Status expect_peer_name(SSL* tls, const std::string& host) {
     return Problem::make(ProblemKind::io_error, "cannot set up host name verification for " + host);
   }
   return ok_status();
+}
+
+Result<tcp::resolver::results_type> resolve(net::io_context& ioc, const Url& url) {
+  tcp::resolver resolver(ioc);
+  tcp::resolver::results_type endpoints;
+  auto ec = run_one(ioc, [&](auto handler) {
+    resolver.async_resolve(url.host, std::to_string(url.port),
+                           [&endpoints, handler](beast::error_code error, tcp::resolver::results_type found) mutable {
+                             endpoints = std::move(found);
+                             handler(error);
+                           });
+  });
+  if (ec) return Problem::make(ProblemKind::io_error, "cannot resolve host " + url.host + ": " + ec.message());
+  return endpoints;
 }
 
 }  // namespace
@@ -286,16 +330,9 @@ Result<HttpClientResponse> HttpClient::exchange(const HttpClientRequest& request
   const Exchange exchange{*url, request, body, options_, Clock::now() + options_.total_timeout};
 
   net::io_context ioc(1);
-  tcp::resolver resolver(ioc);
-  tcp::resolver::results_type endpoints;
-  auto ec = run_one(ioc, [&](auto handler) {
-    resolver.async_resolve(url->host, std::to_string(url->port),
-                           [&endpoints, handler](beast::error_code error, tcp::resolver::results_type found) mutable {
-                             endpoints = std::move(found);
-                             handler(error);
-                           });
-  });
-  if (ec) return Problem::make(ProblemKind::io_error, "cannot resolve host " + url->host + ": " + ec.message());
+  auto resolved = resolve(ioc, *url);
+  if (!resolved) return std::move(resolved).problem();
+  const auto& endpoints = *resolved;
 
   try {
     if (!url->tls()) {
@@ -306,6 +343,84 @@ Result<HttpClientResponse> HttpClient::exchange(const HttpClientRequest& request
     if (auto named = expect_peer_name(stream.native_handle(), url->host); !named) return std::move(named).problem();
     return exchange.run(ioc, stream, endpoints);
   } catch (const std::exception& e) {  // Beast throws only on misuse or bad_alloc; keep it inside
+    return Problem::make(ProblemKind::io_error, "request to " + url->authority() + " failed: " + e.what());
+  }
+}
+
+struct HttpConnection::State {
+  explicit State(HttpClient c) : client(std::move(c)) {}
+  HttpClient client;
+  net::io_context ioc{1};
+  std::string origin;  // scheme://host:port of the open connection; empty: none
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::uint64_t opened = 0;
+
+  void close() {
+    beast::error_code ignored;
+    if (plain) plain->socket().close(ignored);
+    if (tls) beast::get_lowest_layer(*tls).socket().close(ignored);
+    plain.reset();
+    tls.reset();
+    origin.clear();
+  }
+};
+
+HttpConnection::HttpConnection(HttpClient client) : state_(std::make_unique<State>(std::move(client))) {}
+HttpConnection::~HttpConnection() {
+  if (state_) state_->close();
+}
+
+std::uint64_t HttpConnection::connections_opened() const { return state_->opened; }
+
+Result<HttpClientResponse> HttpConnection::send(const HttpClientRequest& request) { return exchange(request, nullptr); }
+
+Result<HttpClientResponse> HttpConnection::send(const HttpClientRequest& request, const HttpClientFileBody& body) {
+  return exchange(request, &body);
+}
+
+Result<HttpClientResponse> HttpConnection::exchange(const HttpClientRequest& request, const HttpClientFileBody* body) {
+  State& s = *state_;
+  auto url = Url::parse(request.url);
+  if (!url) return std::move(url).problem();
+  const auto& options = s.client.options_;
+  const Exchange exchange{*url, request, body, options, Clock::now() + options.total_timeout, true};
+  const std::string origin = url->scheme + "://" + url->authority();
+  try {
+    for (int round = 0;; ++round) {
+      const bool reused = !s.origin.empty() && s.origin == origin;
+      if (!reused) {
+        s.close();
+        auto resolved = resolve(s.ioc, *url);
+        if (!resolved) return std::move(resolved).problem();
+        Status connected = ok_status();
+        if (url->tls()) {
+          s.tls.emplace(s.ioc, s.client.tls_->context);
+          if (auto named = expect_peer_name(s.tls->native_handle(), url->host); !named) {
+            s.close();
+            return std::move(named).problem();
+          }
+          connected = exchange.connect(s.ioc, *s.tls, *resolved);
+        } else {
+          s.plain.emplace(s.ioc);
+          connected = exchange.connect(s.ioc, *s.plain, *resolved);
+        }
+        ++s.opened;
+        if (!connected) {
+          s.close();
+          return std::move(connected).problem();
+        }
+        s.origin = origin;
+      }
+      Exchange::After after;
+      auto response = s.tls ? exchange.transact(s.ioc, *s.tls, after) : exchange.transact(s.ioc, *s.plain, after);
+      if (!after.reusable) s.close();
+      // A kept connection the peer closed while idle: once more, on a new one.
+      if (!response && reused && after.stale && round == 0) continue;
+      return response;
+    }
+  } catch (const std::exception& e) {  // Beast throws only on misuse or bad_alloc; keep it inside
+    s.close();
     return Problem::make(ProblemKind::io_error, "request to " + url->authority() + " failed: " + e.what());
   }
 }

@@ -1,6 +1,7 @@
-// A small synchronous HTTP/1.1 client for http:// and https:// URLs: one connection per
-// request, bounded in time and size, with server verification and optional mutual TLS.
-// Used by `xoevgate send` and the outbound http adapter.
+// A small synchronous HTTP/1.1 client for http:// and https:// URLs, bounded in time and
+// size, with server verification and optional mutual TLS: HttpClient opens a connection
+// per request (`xoevgate send`, callbacks); HttpConnection keeps one open between the
+// requests of one thread (the outbound http adapter, one per request in flight).
 #pragma once
 
 #include <chrono>
@@ -67,8 +68,32 @@ class HttpClient {
   struct Tls;  // the OpenSSL client context, shared by copies of the client
   HttpClient(Options options, std::shared_ptr<const Tls> tls);
   Result<HttpClientResponse> exchange(const HttpClientRequest& request, const HttpClientFileBody* body) const;
+  friend class HttpConnection;
   Options options_;
   std::shared_ptr<const Tls> tls_;
+};
+
+// One keep-alive connection made with an HttpClient's settings, reused by the next
+// request to the same origin. A reused connection that turns out closed by the peer
+// (its idle timeout) before any answer byte arrived is replaced and the request sent
+// once more: callers send requests that may be repeated (the adapter's Idempotency-Key).
+// Not thread-safe: one per thread.
+class HttpConnection {
+ public:
+  explicit HttpConnection(HttpClient client);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  Result<HttpClientResponse> send(const HttpClientRequest& request);
+  Result<HttpClientResponse> send(const HttpClientRequest& request, const HttpClientFileBody& body);
+  // Connections opened so far (1 while every request could reuse the first).
+  std::uint64_t connections_opened() const;
+
+ private:
+  struct State;
+  Result<HttpClientResponse> exchange(const HttpClientRequest& request, const HttpClientFileBody* body);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace xoev::http

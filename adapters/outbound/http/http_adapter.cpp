@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -19,8 +20,10 @@ namespace {
 
 class HttpAdapter final : public OutboundAdapter {
  public:
-  HttpAdapter(std::string url, http::HttpClient client, std::string secret, int max_in_flight)
-      : url_(std::move(url)), client_(std::move(client)), secret_(std::move(secret)), max_in_flight_(max_in_flight) {}
+  HttpAdapter(std::string url, const http::HttpClient& client, std::string secret, int max_in_flight)
+      : url_(std::move(url)), secret_(std::move(secret)), max_in_flight_(max_in_flight) {
+    for (int i = 0; i < max_in_flight; ++i) connections_.push_back(std::make_unique<http::HttpConnection>(client));
+  }
   ~HttpAdapter() override { OPENSSL_cleanse(secret_.data(), secret_.size()); }
   std::string_view type() const override { return "http"; }
   bool streams_files() const override { return true; }  // a large message is sent from its file
@@ -35,19 +38,24 @@ class HttpAdapter final : public OutboundAdapter {
   std::vector<DeliveryOutcome> deliver_group(const std::vector<const DeliveredMessage*>& messages) override {
     std::vector<DeliveryOutcome> outcomes(messages.size(), DeliveryOutcome{Retry{}});
     std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t i = next++; i < messages.size(); i = next++) outcomes[i] = deliver(*messages[i]);
+    // Worker w sends on connections_[w]: each keep-alive connection has one user.
+    auto work = [&](size_t w) {
+      for (size_t i = next++; i < messages.size(); i = next++) outcomes[i] = send(*connections_[w], *messages[i]);
     };
     const size_t helpers = std::min<size_t>(messages.size(), static_cast<size_t>(max_in_flight_)) - 1;
     std::vector<std::jthread> threads;
     threads.reserve(helpers);
-    for (size_t h = 0; h < helpers; ++h) threads.emplace_back(work);
-    work();
+    for (size_t h = 0; h < helpers; ++h) threads.emplace_back(work, h + 1);
+    work(0);
     threads.clear();  // joins
     return outcomes;
   }
 
-  DeliveryOutcome deliver(const DeliveredMessage& m) override {
+  // The loop's thread: the first connection (deliver_group's own thread uses it too, never at once).
+  DeliveryOutcome deliver(const DeliveredMessage& m) override { return send(*connections_[0], m); }
+
+ private:
+  DeliveryOutcome send(http::HttpConnection& connection, const DeliveredMessage& m) {
     http::HttpClientRequest req;
     req.method = "POST";
     req.url = url_;
@@ -78,7 +86,8 @@ class HttpAdapter final : public OutboundAdapter {
     for (const auto& [name, value] : req.headers)
       if (value.find_first_of("\r\n", 0) != std::string::npos || value.find('\0') != std::string::npos)
         return Reject{Problem::make(ProblemKind::rejected, "header " + name + " would carry a control character")};
-    auto resp = m.body_file.empty() ? client_.send(req) : client_.send(req, http::HttpClientFileBody{m.body_file.string(), {}});
+    auto resp = m.body_file.empty() ? connection.send(req)
+                                    : connection.send(req, http::HttpClientFileBody{m.body_file.string(), {}});
     if (!resp) return Retry{{}, resp.problem().detail};
     const int s = resp->status;
     const std::string what = "HTTP " + std::to_string(s) + " from " + url_;
@@ -93,11 +102,11 @@ class HttpAdapter final : public OutboundAdapter {
     return Reject{Problem::make(ProblemKind::rejected, what + ": " + resp->body.substr(0, 300))};
   }
 
- private:
   std::string url_;
-  http::HttpClient client_;  // thread-safe: deliver_group's threads share it
   std::string secret_;
   const int max_in_flight_;
+  // One keep-alive connection per request in flight (no TCP or TLS handshake per message).
+  std::vector<std::unique_ptr<http::HttpConnection>> connections_;
 };
 
 }  // namespace
@@ -136,8 +145,7 @@ Result<OutboundAdapterPtr> make_http_adapter(const HttpSettings& s) {
     if (!read) return read.problem();
     secret = std::move(read).value();
   }
-  return OutboundAdapterPtr(
-      std::make_unique<HttpAdapter>(s.url, std::move(client).value(), std::move(secret), s.max_in_flight));
+  return OutboundAdapterPtr(std::make_unique<HttpAdapter>(s.url, *client, std::move(secret), s.max_in_flight));
 }
 
 }  // namespace xoev

@@ -6,12 +6,16 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <thread>
 #include <unistd.h>
 
 #include "gateway/http/http_server.h"
+#include "gateway/http/tls_context_source.h"
 #include "test_pki.h"
 #include "tls_test_server.h"
 
@@ -267,4 +271,126 @@ TEST_F(HttpClientTls, MismatchedClientKeyIsRejectedAtCreation) {
   auto client = HttpClient::create(tls_options(pki_->ca_cert, pki_->client_cert, pki_->server_key));
   ASSERT_FALSE(client);
   EXPECT_NE(client.problem().detail.find("mismatch"), std::string::npos) << client.problem().detail;
+}
+
+namespace {
+
+// A bare HTTP/1.1 peer on loopback: counts connections and requests, answers each GET
+// with 200 "ok", and after `requests_per_connection` closes the connection, with
+// `Connection: close` on the last answer or (`silently`) without, as a server whose
+// idle timeout expired between two requests.
+class CountingPeer {
+ public:
+  CountingPeer(int requests_per_connection, bool silently)
+      : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        per_connection_(requests_per_connection),
+        silently_(silently),
+        thread_([this] { run(); }) {}
+  ~CountingPeer() {
+    stop_ = true;
+    boost::system::error_code ignored;
+    boost::asio::ip::tcp::socket poke(ioc_);
+    poke.connect(acceptor_.local_endpoint(), ignored);
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  int connections() const { return connections_; }
+  int requests() const { return requests_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      boost::asio::ip::tcp::socket socket(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stop_) return;
+      ++connections_;
+      std::string pending;
+      for (int n = 1; n <= per_connection_; ++n) {
+        char data[4096];
+        while (pending.find("\r\n\r\n") == std::string::npos) {
+          const size_t got = socket.read_some(boost::asio::buffer(data), ec);
+          if (ec) break;
+          pending.append(data, got);
+        }
+        if (ec) break;
+        pending.erase(0, pending.find("\r\n\r\n") + 4);
+        ++requests_;
+        const bool last = n == per_connection_;
+        const std::string answer = std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n") +
+                                   (last && !silently_ ? "Connection: close\r\n" : "") + "\r\nok";
+        boost::asio::write(socket, boost::asio::buffer(answer), ec);
+      }
+      socket.close(ec);
+    }
+  }
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  const int per_connection_;
+  const bool silently_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+}  // namespace
+
+// Issue 13: the HTTP adapter's connection is kept between messages: five requests, one
+// TCP connection, every answer right.
+TEST(HttpConnection, ConsecutiveRequestsShareOneConnection) {
+  auto server = echo_server();
+  ASSERT_TRUE(server);
+  HttpConnection connection(make_client());
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/v1/x";
+  for (int i = 0; i < 5; ++i) {
+    auto result = connection.send(post(url, "<m n=\"" + std::to_string(i) + "\"/>"));
+    ASSERT_TRUE(result) << result.problem().one_line();
+    EXPECT_EQ(result->status, 201);
+    EXPECT_EQ(nlohmann::json::parse(result->body)["body"], "<m n=\"" + std::to_string(i) + "\"/>");
+  }
+  EXPECT_EQ(connection.connections_opened(), 1u);
+}
+
+// A peer that closed the kept connection while it was idle: the request goes out once
+// more on a new connection and succeeds. A peer that says Connection: close gets a new
+// connection for the next request without a failed attempt.
+TEST(HttpConnection, APeerThatClosedTheIdleConnectionGetsTheRequestOnANewOne) {
+  for (const bool silently : {true, false}) {
+    CountingPeer peer(2, silently);
+    HttpConnection connection(make_client());
+    const std::string url = "http://127.0.0.1:" + std::to_string(peer.port()) + "/";
+    for (int i = 0; i < 5; ++i) {
+      auto result = connection.send(get(url));
+      ASSERT_TRUE(result) << (silently ? "silent close, " : "Connection: close, ") << "request " << i << ": "
+                          << result.problem().one_line();
+      EXPECT_EQ(result->body, "ok");
+    }
+    EXPECT_EQ(peer.requests(), 5) << "each request answered once";
+    EXPECT_EQ(peer.connections(), 3);
+    // Silently closed, the third and fifth requests found a dead connection first and
+    // were sent again on the next one: no more connections either way.
+    EXPECT_EQ(connection.connections_opened(), 3u);
+  }
+}
+
+// Over TLS (our own server, which keeps connections) the handshake is made once, too.
+TEST_F(HttpClientTls, AKeptConnectionShakesHandsOnce) {
+  auto context = make_server_tls_context({pki_->server_cert, pki_->server_key, ""});
+  ASSERT_TRUE(context) << context.problem().one_line();
+  HttpServer::Options options;
+  options.listen = "127.0.0.1:0";
+  options.tls = std::make_shared<TlsContextSource>(std::move(context).value());
+  auto server = HttpServer::start(options, [](HttpRequest&& request, Responder respond) {
+    respond(HttpResponse::json(200, {{"tls", request.tls}}));
+  });
+  ASSERT_TRUE(server) << server.problem().one_line();
+  HttpConnection connection(make_client(tls_options(pki_->ca_cert)));
+  for (int i = 0; i < 3; ++i) {
+    auto result = connection.send(post(url((*server)->port()), "<m/>"));
+    ASSERT_TRUE(result) << result.problem().one_line();
+    EXPECT_EQ(result->status, 200);
+  }
+  EXPECT_EQ(connection.connections_opened(), 1u);
 }
