@@ -16,7 +16,12 @@ and prints the time of each, the ratio (target: xoevgate ≥ 50 % of the baselin
 speed), byte-identity, and the peak RSS of gateway and deliverer above idle (target:
 ≤ 64 MB each). `--json` prints one JSON object instead.
 
-usage: bench/large.py --binary build/xoevgate [--size-mb 1024] [--keep DIR] [--json]
+With `--adapter xta` the destination is an XTA mailbox instead of the file inbox: the
+message is delivered into the mailbox, then fetched with getMessage (MTOM) by this
+script like a Fachverfahren; it prints the fetch's time, the attachment's byte-identity
+and the deliverer's peak RSS above idle across delivery and fetch.
+
+usage: bench/large.py --binary build/xoevgate [--size-mb 1024] [--adapter file|xta] [--keep DIR] [--json]
 """
 import argparse
 import hashlib
@@ -119,10 +124,55 @@ def post_file(port, path):
         return r.status, json.loads(r.read() or b"{}")
 
 
+FETCH = """<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"
+ xmlns:osci="http://www.osci.eu/ws/2008/05/transport" xmlns:oscimeta="http://www.osci.eu/ws/2014/10/transport">
+<env:Header><wsa:Action>http://www.osci.eu/ws/2008/05/transport/urn/messageTypes/MsgBoxFetchRequest</wsa:Action>
+<wsa:MessageID>urn:uuid:{request_id}</wsa:MessageID>
+<oscimeta:Author><oscimeta:Identifier type="xoev">xyz:fachverfahren</oscimeta:Identifier></oscimeta:Author></env:Header>
+<env:Body><osci:MsgBoxFetchRequest><osci:MsgSelector><wsa:MessageID>{mid}</wsa:MessageID></osci:MsgSelector>
+</osci:MsgBoxFetchRequest></env:Body></env:Envelope>"""
+
+
+def fetch_mtom(port, mid):
+    """getMessage as a Fachverfahren sends it; the answer is streamed, never held: returns
+    (seconds, SHA-256 hex of the attachment, its size), or raises on a non-MTOM answer."""
+    t = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    conn.request("POST", "/MsgBoxPort", body=FETCH.format(request_id=uuid.uuid4(), mid=mid).encode(),
+                 headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    r = conn.getresponse()
+    ctype = r.getheader("Content-Type", "")
+    found = re.search(r'boundary="([^"]+)"', ctype)
+    if r.status != 200 or not ctype.startswith("multipart/related") or not found:
+        raise SystemExit(f"getMessage: HTTP {r.status} {ctype}: {r.read(2000)!r}")
+    separator = f"\r\n--{found.group(1)}\r\n".encode()
+    tail = f"\r\n--{found.group(1)}--\r\n".encode()
+    head = b""
+    while True:  # the root part, then the attachment's part headers
+        head += r.read(64 * 1024)
+        at = head.find(separator)
+        end = head.find(b"\r\n\r\n", at + len(separator)) if at >= 0 else -1
+        if end >= 0:
+            break
+    digest, size, held = hashlib.sha256(), 0, head[end + 4:]
+    while True:
+        piece = r.read(1 << 20)
+        if not piece:
+            break
+        held += piece
+        digest.update(held[:-len(tail)])
+        size += len(held) - len(tail)
+        held = held[-len(tail):]
+    if held != tail:
+        raise SystemExit("getMessage: the MTOM answer does not end with its closing boundary")
+    return time.monotonic() - t, digest.hexdigest(), size
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=str(ROOT / "build/xoevgate"))
     ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--adapter", choices=("file", "xta"), default="file")
     ap.add_argument("--keep")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -154,7 +204,9 @@ def main():
         bootstrap = dev.stdout.readline().decode().strip()
         keygen(work, "gateway", "ES256")
         keygen(work, "archiv")
-        port = free_port()
+        port, soap_port = free_port(), free_port()
+        adapter = ("      type: file\n      directory: inbox\n" if args.adapter == "file" else
+                   f"      type: xta\n      directory: mailbox\n      listen: 127.0.0.1:{soap_port}\n")
         (work / "gateway.yaml").write_text(f"""gateway:
   listen: 127.0.0.1:{port}
   max_message_bytes: {size + 1024}
@@ -173,9 +225,7 @@ destinations:
     topic: xoev.archiv
     encryption_keys: [keys/archiv.pub.jwk]
     adapter:
-      type: file
-      directory: inbox
-      decryption_keys: [keys/archiv.jwk]
+{adapter}      decryption_keys: [keys/archiv.jwk]
 routes:
   - name: aussonderung
     match: {{standard: xdomea}}
@@ -197,14 +247,20 @@ routes:
         t = time.monotonic()
         status, answer = post_file(port, message)
         accepted_s = time.monotonic() - t
-        target = work / "inbox" / f"{mid}.xml"
+        target = work / "inbox" / f"{mid}.xml" if args.adapter == "file" else work / "mailbox/pending" / f"{mid}.msg"
         while not target.exists() and time.monotonic() - t < 3600:
             time.sleep(0.05)
         delivered_s = time.monotonic() - t
-        peak = {"gateway": rss_mb(gw.pid, "VmHWM"), "deliverer": rss_mb(dl.pid, "VmHWM")}
         cpu = {k: round(cpu_seconds(p.pid) - cpu_before[k], 2) for k, p in
                (("gateway", gw), ("deliverer", dl), ("dev-kafka", dev))}
-        identical = target.exists() and sha256(target) == sha256(message)
+        fetch = None
+        if args.adapter == "file":
+            identical = target.exists() and sha256(target) == sha256(message)
+        else:
+            fetch_s, digest, fetched = fetch_mtom(soap_port, mid)
+            identical = fetched == size and digest == sha256(message)
+            fetch = {"seconds": round(fetch_s, 2), "MBps": round(size / 1e6 / fetch_s, 1)}
+        peak = {"gateway": rss_mb(gw.pid, "VmHWM"), "deliverer": rss_mb(dl.pid, "VmHWM")}
         result = {
             "sizeBytes": size, "status": status, "chunks": answer.get("chunks"),
             "xmllintStreamSchemaSeconds": round(xmllint_s, 2), "xmllintValid": lint.returncode == 0,
@@ -216,6 +272,7 @@ routes:
             "cpuSeconds": cpu,
             "gatewayAloneSeconds": round(alone_s, 2) if alone_s else None,
             "gatewayAloneVsBaseline": round(baseline_s / alone_s, 2) if alone_s else None,
+            "adapter": args.adapter, "xtaGetMessage": fetch,
         }
         if args.json:
             print(json.dumps(result))
@@ -229,6 +286,8 @@ routes:
             if alone_s:
                 print(f"  gateway alone (no Kafka, no deliverer beside it) {alone_s:.2f} s"
                       f" ({size / 1e6 / alone_s:.0f} MB/s) = {baseline_s / alone_s * 100:.0f} % of the baseline's speed")
+            if fetch:
+                print(f"  XTA        getMessage (MTOM, streamed by this script) {fetch['seconds']} s ({fetch['MBps']} MB/s)")
             print(f"  identical  {identical}")
             print(f"  CPU        gateway {cpu['gateway']} s, deliverer {cpu['deliverer']} s, dev-kafka {cpu['dev-kafka']} s"
                   f" (xmllint alone: {xmllint_s:.1f} s; all of them share this machine's {os.cpu_count()} cores)")
