@@ -6,6 +6,7 @@
 #include <libxml/xmlIO.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <string_view>
 
@@ -49,13 +50,20 @@ ScopedEntityLoader::~ScopedEntityLoader() {
   t_entity_user = previous_user_;
 }
 
+namespace {
+std::atomic<bool> g_xml_initialised{false};
+}
+
 void xml_global_init() {
   static std::once_flag once;
   std::call_once(once, [] {
     xmlInitParser();
     xmlSetExternalEntityLoader(guarded_entity_loader);
+    g_xml_initialised = true;
   });
 }
+
+bool xml_global_init_done() { return g_xml_initialised; }
 
 Result<XmlDocument> XmlDocument::parse(std::string_view bytes, size_t max_bytes) {
   xml_global_init();

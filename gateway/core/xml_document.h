@@ -90,6 +90,8 @@ Problem parser_error_problem(xmlParserCtxt* ctxt);
 // process-wide external-entity loader: it never goes to the network, and a thread
 // inside a ScopedEntityLoader (schema compilation) gets that scope's stricter rules.
 void xml_global_init();
+// Whether xml_global_init() ran in this process (for tests of code that must call it).
+bool xml_global_init_done();
 
 // While alive, libxml2 loads every external resource requested on this thread
 // (xs:import, xs:include, external entities) through `load`, which may refuse

@@ -16,6 +16,7 @@
 #include "gateway/core/clock.h"
 #include "gateway/core/file_copy.h"
 #include "gateway/core/hidden_temporary_name.h"
+#include "gateway/core/xml_document.h"
 
 namespace xoev::xta {
 namespace fs = std::filesystem;
@@ -86,6 +87,10 @@ constexpr std::size_t kNamespacePrefixBytes = 64 * 1024;  // where the root star
 // upstream): a reader stops at the first element, so a cut-off prefix is fine. No
 // network, no DTD loading, no entity substitution.
 std::string root_namespace_of(std::string_view prefix) {
+  // libxml2's lazy global set-up races between threads (two deliverers' first large
+  // messages leaked its encoding table under LeakSanitizer); the guarded entity
+  // loader comes with it.
+  xml_global_init();
   std::string ns;
   xmlTextReaderPtr reader = xmlReaderForMemory(prefix.data(), static_cast<int>(prefix.size()), nullptr, nullptr,
                                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
