@@ -10,13 +10,16 @@
                keep-alive connections go, then paced at half that rate; the gateway
                on both cores and pinned to one; and once with max_group: 1 (one
                message at a time, as before group commit); and with a routing
-               directory of 1,000,000 entries (issue 12: throughput within ±5 %)
+               directory of 1,000,000 entries (issue 12: throughput within ±5 %); and
+               once sent by loadgen.py's Python threads instead of
+               build/bench/load_generator, to show what the sender's own CPU costs
 
   bench/report.py [--binary build/xoevgate] [--messages 6000]
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +41,10 @@ def stage_costs(bench_dir):
     return costs["BM_InspectRouteSeal"], costs["BM_Open"]
 
 
-def load(binary, messages, port, rate=0, cpus=None, max_group=None, directory_entries=0):
+def load(binary, messages, port, rate=0, cpus=None, max_group=None, directory_entries=0, driver="native"):
     cmd = [sys.executable, str(ROOT / "bench/loadgen.py"), "--spawn", "--binary", str(binary), "--sample", str(SAMPLE),
-           "--messages", str(messages), "--concurrency", "32", "--url", f"http://127.0.0.1:{port}", "--json"]
+           "--messages", str(messages), "--concurrency", "32", "--url", f"http://127.0.0.1:{port}", "--json",
+           "--driver", driver, "--keep-work"]
     if rate:
         cmd += ["--rate", str(rate)]
     if cpus:
@@ -76,22 +80,30 @@ def main():
     runs.append(("max rate, gateway on 1 core", load(binary, args.messages // 2, 18933, cpus="0")))
     runs.append(("max rate, max_group: 1", load(binary, args.messages // 2, 18934, max_group=1)))
     runs.append(("max rate, 1,000,000 directory entries", load(binary, args.messages, 18935, directory_entries=1000000)))
+    runs.append(("max rate, sent by the Python driver", load(binary, args.messages // 2, 18936, driver="python")))
 
     print()
-    print("| run | accepted/s | delivered/s | accepted / ceiling | delivered / ceiling | p50 | p99 | p99.9 | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| run | accepted/s | delivered/s | accepted / ceiling | delivered / ceiling | p50 | p99 | p99.9 | peak RSS "
+          "| CPU s per 1,000 delivered: gateway / load generator |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in runs:
         print(f"| {name} | {r['accepted_per_s']:.0f} | {r['delivered_per_s']:.0f} | "
               f"{100 * r['accepted_per_s'] / ceiling:.0f} % | {100 * r['delivered_per_s'] / ceiling:.0f} % | "
-              f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['p999_ms']:.1f} ms | {r.get('peak_rss_mib', 0):.0f} MiB |")
+              f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['p999_ms']:.1f} ms | {r.get('peak_rss_mib', 0):.0f} MiB | "
+              f"{1000 * r.get('gateway_cpu_s', 0) / max(r['accepted'], 1):.2f} / "
+              f"{1000 * r['driver_cpu_s'] / max(r['accepted'], 1):.2f} |")
     one, two = runs[2][1], runs[0][1]
     print()
     print(f"scaling 1 -> 2 cores: accepted x{two['accepted_per_s'] / max(one['accepted_per_s'], 1):.2f}, "
           f"delivered x{two['delivered_per_s'] / max(one['delivered_per_s'], 1):.2f}; "
           f"group commit vs one at a time: delivered x{two['delivered_per_s'] / max(runs[3][1]['delivered_per_s'], 1):.2f}; "
-          f"1,000,000 directory entries vs none: accepted {100 * runs[4][1]['accepted_per_s'] / two['accepted_per_s'] - 100:+.0f} %")
+          f"1,000,000 directory entries vs none: accepted {100 * runs[4][1]['accepted_per_s'] / two['accepted_per_s'] - 100:+.0f} %; "
+          f"native vs Python driver: delivered x{two['delivered_per_s'] / max(runs[5][1]['delivered_per_s'], 1):.2f}")
     print("back-pressure answers (503, retried by the load generator): " +
           ", ".join(f"{name}: {r['backpressure_503']}" for name, r in runs))
+    for _, r in runs:  # at the end: deleting thousands of files slows ext4's next creations
+        if "work" in r:
+            shutil.rmtree(r["work"], ignore_errors=True)
 
 
 if __name__ == "__main__":
