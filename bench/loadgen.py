@@ -16,6 +16,7 @@ or by this script's threads (--driver python, which spends more CPU per request 
 the gateway's validation on the same cores); either reports its own CPU seconds.
 """
 import argparse
+import atexit
 import re
 import http.client
 import json
@@ -185,6 +186,9 @@ def main():
             if target:
                 target.kill()
             raise
+    for child in (proc, target):  # never left running, whatever ends this script
+        if child:
+            atexit.register(lambda c=child: c.poll() is None and c.kill())
     template = Path(args.sample).read_bytes()
     found = re.search(rb"nachrichtenUUID>([0-9a-fA-F-]{36})<", template)
     if not found:
