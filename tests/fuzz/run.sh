@@ -36,9 +36,9 @@ rm -rf "$seeds" && mkdir -p "$seeds/xml_head" "$seeds/streaming_xml" "$seeds/con
 if [ -d "$testdata" ]; then
   find "$testdata" -name '*.xml' -size -64k -exec cp {} "$seeds/xml_head/" \; 2>/dev/null || true
   # streaming_xml: the first byte picks the split points (0: none), the rest is the document.
-  find "$testdata" -name '*.xml' -size -64k -print0 2>/dev/null | while IFS= read -r -d '' f; do
-    { printf '\0'; cat "$f"; } > "$seeds/streaming_xml/$(basename "$f")"
-  done
+  # (POSIX sh: no `read -d`, which dash refuses, so no sample was ever a seed here.)
+  find "$testdata" -name '*.xml' -size -64k -exec sh -c \
+    'for f; do { printf "\0"; cat "$f"; } > "$0/$(basename "$f")"; done' "$seeds/streaming_xml" {} + 2>/dev/null || true
 else
   echo "fuzz: no test data at $testdata; running on the committed seeds only" >&2
 fi
