@@ -58,6 +58,23 @@ Status append_durably(const fs::path& p, std::string_view data, uint64_t at, boo
   return s;
 }
 
+// Writes without making durable (flush() does); on failure the file is cut back.
+Status write_at(const fs::path& p, std::string_view data, uint64_t at) {
+  Fd f(::open(p.c_str(), O_WRONLY | O_CLOEXEC));
+  if (f.fd < 0) return io_problem("open", p, errno);
+  if (::lseek(f.fd, static_cast<off_t>(at), SEEK_SET) < 0) return io_problem("seek", p, errno);
+  Status s = write_all(f.fd, data, p);
+  if (!s) (void)::ftruncate(f.fd, static_cast<off_t>(at));
+  return s;
+}
+
+Status sync_file(const fs::path& p) {
+  Fd f(::open(p.c_str(), O_WRONLY | O_CLOEXEC));
+  if (f.fd < 0) return io_problem("open", p, errno);
+  if (::fdatasync(f.fd) != 0) return io_problem("fdatasync", p, errno);
+  return ok_status();
+}
+
 Status sync_directory(const fs::path& dir) {
   Fd f(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (f.fd < 0 || ::fsync(f.fd) != 0) return io_problem("fsync directory", dir, errno);
@@ -267,7 +284,8 @@ void ChunkAssembler::remove_files(const std::string& seq) {
 }
 
 Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::add(const crypto::OpenedChunk& chunk,
-                                                                   std::string_view metadata_json) {
+                                                                   std::string_view metadata_json,
+                                                                   Durability durability) {
   const auto& c = chunk.claims;
   // seq becomes a file name: only a message-id token (open_chunk checked it too).
   if (!crypto::is_sequence_id(c.seq))
@@ -303,7 +321,7 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::add(const crypto
   if (c.index > s.chunks)
     return refuse(c.seq, ProblemKind::crypto,
                   "gap: chunk " + std::to_string(c.index) + " arrived, " + std::to_string(s.chunks) + " expected");
-  return append(c.seq, s, chunk);
+  return append(c.seq, s, chunk, durability);
 }
 
 Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::start(const crypto::OpenedChunk& chunk,
@@ -332,7 +350,7 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::start(const cryp
   }
   s.log_bytes = header.size();
   auto it = sequences_.emplace(seq, std::move(s)).first;
-  auto added = append(seq, it->second, chunk);
+  auto added = append(seq, it->second, chunk, Durability::now);
   if (!added && sequences_.count(seq) && it->second.chunks == 0) {  // nothing held: leave no empty sequence
     sequences_.erase(seq);
     remove_files(seq);
@@ -341,7 +359,8 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::start(const cryp
 }
 
 Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::append(const std::string& seq, Sequence& s,
-                                                                      const crypto::OpenedChunk& chunk) {
+                                                                      const crypto::OpenedChunk& chunk,
+                                                                      Durability durability) {
   const auto& c = chunk.claims;
   const uint64_t total = s.bytes + chunk.plaintext.size();
   // At the door: nothing beyond the limit is ever written.
@@ -351,7 +370,10 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::append(const std
   if (c.last && c.size != total)
     return refuse(seq, ProblemKind::crypto,
                   "size: " + std::to_string(total) + " bytes arrived, the last chunk claims " + std::to_string(c.size));
-  if (auto w = append_durably(part_path(seq), chunk.plaintext, s.bytes, /*create=*/false); !w)
+  const bool deferred = durability == Durability::at_flush && !c.last;
+  if (auto w = deferred ? write_at(part_path(seq), chunk.plaintext, s.bytes)
+                        : append_durably(part_path(seq), chunk.plaintext, s.bytes, /*create=*/false);
+      !w)
     return std::move(w).problem();
   if (EVP_DigestUpdate(s.hash.get(), chunk.plaintext.data(), chunk.plaintext.size()) != 1) {
     reload(seq);
@@ -371,11 +393,18 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::append(const std
   } else {
     line = "C " + std::to_string(c.index) + " " + std::to_string(total) + "\n";
   }
-  if (auto w = append_durably(log_path(seq), line, s.log_bytes, /*create=*/false); !w) {
-    reload(seq);  // the hash took bytes the log does not record
-    return std::move(w).problem();
+  if (deferred) {
+    s.unflushed += line;
+  } else {
+    // Progress only after its data: what was written at_flush before this chunk too.
+    line.insert(0, s.unflushed);
+    if (auto w = append_durably(log_path(seq), line, s.log_bytes, /*create=*/false); !w) {
+      reload(seq);  // the hash took bytes the log does not record
+      return std::move(w).problem();
+    }
+    s.unflushed.clear();
+    s.log_bytes += line.size();
   }
-  s.log_bytes += line.size();
   s.chunks = c.index + 1;
   s.bytes = total;
   s.last_progress = Clock::now();
@@ -385,6 +414,36 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::append(const std
   s.message_id = c.message_id;
   s.hash.reset();
   return std::optional<Complete>{complete_of(seq, s)};
+}
+
+Status ChunkAssembler::flush_sequence(const std::string& seq, Sequence& s) {
+  if (s.unflushed.empty()) return ok_status();
+  Status w = sync_file(part_path(seq));  // the data, then the progress that records it
+  if (w) w = append_durably(log_path(seq), s.unflushed, s.log_bytes, /*create=*/false);
+  if (!w) return w;
+  s.log_bytes += s.unflushed.size();
+  s.unflushed.clear();
+  return ok_status();
+}
+
+Status ChunkAssembler::flush(std::vector<std::string>* rolled_back) {
+  for (auto& [seq, s] : sequences_) {
+    if (auto w = flush_sequence(seq, s); !w) {
+      // A failed fdatasync may have dropped the dirty pages: only what the files
+      // durably record counts, the rest is added again.
+      const std::string failed = seq;
+      reload(failed);
+      if (rolled_back != nullptr) rolled_back->push_back(failed);
+      return w;
+    }
+  }
+  return ok_status();
+}
+
+bool ChunkAssembler::has_unflushed() const {
+  for (const auto& [seq, s] : sequences_)
+    if (!s.unflushed.empty()) return true;
+  return false;
 }
 
 void ChunkAssembler::reload(const std::string& seq) {

@@ -3,8 +3,8 @@
 // point loses nothing that was acknowledged.
 //
 // Per sequence, in <state_directory>/<destination>.chunks/:
-//   <seq>.part  the plaintext so far (appended, fdatasync'ed per chunk)
-//   <seq>.log   progress, appended and fdatasync'ed after the data:
+//   <seq>.part  the plaintext so far (appended; fdatasync'ed per chunk, or per flush())
+//   <seq>.log   progress, appended and fdatasync'ed after the data it records:
 //                 "xoev-chunks 1 <n>\n" <n bytes of metadata JSON> "\n"
 //                 "C <index> <end offset>\n"                       per chunk
 //                 "L <index> <end offset> <sha256> <messageId>\n"  last chunk, verified
@@ -61,13 +61,29 @@ class ChunkAssembler {  // one per destination deliverer; used from one thread
     uint64_t chunks = 0;
   };
 
-  // One opened chunk. Durable when it returns ok (data fdatasync'ed, progress
-  // recorded), so the caller may commit the chunk's offset afterwards.
+  // When a chunk is durable. `now`: when add() returns ok (data fdatasync'ed, progress
+  // recorded). `at_flush` (group commit: one fdatasync of the data and one of the log
+  // per sequence per flush, instead of two per chunk): written when add() returns,
+  // recorded and durable only after flush() succeeded; a crash before loses it from the
+  // files (open() cuts the unrecorded bytes), so its offset must not be committed
+  // before. A last chunk is always made durable (with the ones before it) at once.
+  enum class Durability { now, at_flush };
+
+  // One opened chunk. Durable as `durability` says, so the caller may commit the
+  // chunk's offset once it is.
   // nullopt: the sequence is still incomplete, or the chunk was skipped (already held,
   // or the sequence was delivered and released). Complete: the last chunk arrived and
   // size and SHA-256 of the file match its claims (the file stays until release()).
   // metadata_json is stored when the chunk starts a sequence (index 0).
-  Result<std::optional<Complete>> add(const crypto::OpenedChunk& chunk, std::string_view metadata_json);
+  Result<std::optional<Complete>> add(const crypto::OpenedChunk& chunk, std::string_view metadata_json,
+                                      Durability durability = Durability::now);
+
+  // Makes every chunk added `at_flush` durable. On failure (io_error) the sequence that
+  // failed is put back to what its files durably record and named in `rolled_back`:
+  // its unflushed chunks must be added again (a chunk held already is skipped, so
+  // adding all of them again is safe), then flush() tried again.
+  Status flush(std::vector<std::string>* rolled_back = nullptr);
+  bool has_unflushed() const;
 
   // After delivery: remove the files, leave a tombstone.
   Status release(const std::string& seq);
@@ -101,6 +117,7 @@ class ChunkAssembler {  // one per destination deliverer; used from one thread
     uint64_t chunks = 0;  // held: indexes 0 .. chunks-1
     uint64_t bytes = 0;
     uint64_t log_bytes = 0;  // where the next progress line goes
+    std::string unflushed;   // progress lines of chunks added at_flush, not yet in the log
     bool complete = false;
     std::string sha256;      // when complete
     std::string message_id;  // when complete
@@ -112,7 +129,9 @@ class ChunkAssembler {  // one per destination deliverer; used from one thread
   Status load();
   std::optional<std::string> load_sequence(const std::string& seq);
   Result<std::optional<Complete>> start(const crypto::OpenedChunk& chunk, std::string_view metadata_json);
-  Result<std::optional<Complete>> append(const std::string& seq, Sequence& s, const crypto::OpenedChunk& chunk);
+  Result<std::optional<Complete>> append(const std::string& seq, Sequence& s, const crypto::OpenedChunk& chunk,
+                                         Durability durability);
+  Status flush_sequence(const std::string& seq, Sequence& s);
   void reload(const std::string& seq);  // after a failed write: back to what the files record
   Problem refuse(const std::string& seq, ProblemKind kind, const std::string& detail);
   void remove_files(const std::string& seq);

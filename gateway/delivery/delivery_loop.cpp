@@ -189,6 +189,7 @@ void DeliveryLoop::run(RecordSource& source, const std::stop_token& stop) {
     }
     if (handle_batch(source, batch, stop) == Handled::stopped) break;
   }
+  forget_unsettled_chunks();  // stopped mid-batch: they point into it, and are read again
   std::lock_guard lock(lag_mu_);
   lag_.clear();  // the partitions go to another member
 }
@@ -447,14 +448,52 @@ DeliveryLoop::Handled DeliveryLoop::handle_batch(RecordSource& source, const std
       run.push_back(&records[next]);
       group.push_back(std::move(s));
     }
-    if (!group.empty() && deliver_together(source, run, group, stop) == Handled::stopped) return Handled::stopped;
+    if (!group.empty() && (settle_chunks(source, stop) == Handled::stopped ||
+                           deliver_together(source, run, group, stop) == Handled::stopped))
+      return Handled::stopped;
     if (next == records.size()) break;
+    // A chunk settles what came before it itself, when it needs to (handle_chunk).
+    if (screened[next].verdict != Screened::Verdict::chunk && settle_chunks(source, stop) == Handled::stopped)
+      return Handled::stopped;
     Screened alone = fresh(next);
     if (alone.verdict == Screened::Verdict::ready) handed.insert(alone.message.message_id);
     if (handle(source, records[next], std::move(alone), stop) == Handled::stopped) return Handled::stopped;
     ++next;
   }
+  return settle_chunks(source, stop);
+}
+
+DeliveryLoop::Handled DeliveryLoop::settle_chunks(RecordSource& source, const std::stop_token& stop) {
+  if (unsettled_chunks_.empty()) return Handled::committed;
+  const bool durable = until_done(stop, "making " + std::to_string(unsettled_chunks_.size()) + " chunks durable", [&] {
+    // Adding again is a no-op for a chunk held; after a failed flush it writes the
+    // chunks of the sequence put back, in order.
+    for (const auto& u : unsettled_chunks_) {
+      auto again = assembler_->add(u.chunk, {}, ChunkAssembler::Durability::at_flush);  // index > 0: no metadata
+      if (!again && again.problem().kind == ProblemKind::io_error) return false;
+    }
+    std::vector<std::string> rolled_back;
+    auto flushed = assembler_->flush(&rolled_back);
+    if (!flushed) spdlog::error("deliverer '{}': {}", destination_.id, flushed.problem().detail);
+    return flushed.ok();
+  });
+  if (!durable) {  // stopping: nothing committed; the chunks are read again and skipped or rewritten
+    forget_unsettled_chunks();
+    return Handled::stopped;
+  }
+  std::map<std::pair<std::string, int32_t>, const ConsumedRecord*> last;
+  for (const auto& u : unsettled_chunks_) last[{u.record->env.topic, u.record->partition}] = u.record;
+  for (const auto& [where, record] : last)
+    if (auto c = source.commit(*record); !c)
+      spdlog::warn("commit of {} failed ({}); its chunks will be read again and skipped", origin(*record),
+                   c.problem().detail);
+  forget_unsettled_chunks();
   return Handled::committed;
+}
+
+void DeliveryLoop::forget_unsettled_chunks() {
+  for (auto& u : unsettled_chunks_) crypto::cleanse(u.chunk.plaintext);
+  unsettled_chunks_.clear();
 }
 
 void DeliveryLoop::count_delivered(const ConsumedRecord& record, const Message& m,
@@ -724,14 +763,25 @@ DeliveryLoop::Handled DeliveryLoop::handle_chunk(RecordSource& source, const Con
     return finish(source, record, trail, ReceiptStatus::rejected, "this deliverer takes no chunked messages", true, 0,
                   "chunks-unsupported", stop);
   }
+  // A chunk between the first and the last is written now and made durable with the
+  // others of the batch (settle_chunks); anything else settles them first, so no
+  // offset is committed past one that is not durable.
+  const bool deferred = chunk.claims.index > 0 && !chunk.claims.last && chunk.claims.abort.empty();
+  if (!deferred && settle_chunks(source, stop) == Handled::stopped) return Handled::stopped;
+  const auto durability = deferred ? ChunkAssembler::Durability::at_flush : ChunkAssembler::Durability::now;
   Result<std::optional<ChunkAssembler::Complete>> added = Problem::make(ProblemKind::internal, "not added");
   if (!until_done(stop, "chunk " + std::to_string(chunk.claims.index) + " of " + seq, [&] {
-        added = assembler_->add(chunk, sequence_metadata(record));
+        added = assembler_->add(chunk, sequence_metadata(record), durability);
         // A full disk is worth retrying; a refused sequence is an answer.
         return added.ok() || added.problem().kind != ProblemKind::io_error;
       }))
     return Handled::stopped;
+  if (deferred && added && !*added) {  // written, durable at the next settle
+    unsettled_chunks_.push_back({&record, std::move(chunk)});
+    return Handled::committed;
+  }
   crypto::cleanse(chunk.plaintext);
+  if (deferred && settle_chunks(source, stop) == Handled::stopped) return Handled::stopped;
   if (!added) {
     const std::string& why = added.problem().detail;
     if (refused_sequences_.count(seq)) {

@@ -132,9 +132,16 @@ class DeliveryLoop {
   Handled handle(RecordSource& source, const ConsumedRecord& record, Screened screened, const std::stop_token& stop,
                  std::optional<DeliveryOutcome> first = std::nullopt);
   // One verified chunk record of a large message: into the assembler (durable), then the
-  // offset; the last one delivers the whole message from its file.
+  // offset; the last one delivers the whole message from its file. A chunk between the
+  // first and the last of its sequence is only written and kept in unsettled_chunks_.
   Handled handle_chunk(RecordSource& source, const ConsumedRecord& record, Screened screened,
                        const std::stop_token& stop);
+  // Group commit of chunks: makes the unsettled ones durable together (ChunkAssembler::
+  // flush, their writes repeated if it failed), then commits the last one's offset per
+  // partition. Before any other record of the batch is handled, and at the batch's end:
+  // no offset moves past a chunk that is not durable.
+  Handled settle_chunks(RecordSource& source, const std::stop_token& stop);
+  void forget_unsettled_chunks();
   // True if the source has read its partitions to their end: only then can a held
   // sequence's rest not be on its way (the caller checks that partitions are held).
   bool chunked_sequences_may_expire(RecordSource& source);
@@ -171,6 +178,11 @@ class DeliveryLoop {
   HandOver* hand_over_ = nullptr;  // adapter_ as a HandOver, or null
   std::unique_ptr<ForwardedLedger> forwarded_;
   std::unique_ptr<ChunkAssembler> assembler_;
+  struct UnsettledChunk {
+    const ConsumedRecord* record;  // of the batch being handled
+    crypto::OpenedChunk chunk;     // kept to write again if the flush fails
+  };
+  std::vector<UnsettledChunk> unsettled_chunks_;
   // Sequences refused lately (bounded): their later chunks are dropped without a word.
   std::unordered_set<std::string> refused_sequences_;
   std::deque<std::string> refused_order_;

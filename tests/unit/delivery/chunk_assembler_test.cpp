@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -310,6 +311,81 @@ TEST_F(ChunkAssemblerTest, KillNineAtAnyMomentLeavesAStateThatCompletes) {
     EXPECT_EQ(done->size, big.size());
     EXPECT_TRUE(test::read_file(done->file) == big);
   }
+}
+
+// Group commit: chunks added at_flush are written but recorded only by flush(); a
+// process that dies before it (a second assembler opened on the directory stands in
+// for the restart) holds what the last flush recorded, and a re-read completes.
+TEST_F(ChunkAssemblerTest, ChunksAddedAtFlushAreRecordedOnlyByTheFlush) {
+  auto a = open_assembler();
+  add_range(*a, chunks_, 0, 1);
+  for (size_t i = 1; i < 5; ++i) {
+    auto r = a->add(chunks_[i], kMeta, ChunkAssembler::Durability::at_flush);
+    ASSERT_TRUE(r) << r.problem().one_line();
+    EXPECT_FALSE(r->has_value());
+  }
+  EXPECT_TRUE(a->has_unflushed());
+  EXPECT_EQ(a->held_bytes(), 5000u);
+  {
+    auto restarted = open_assembler();  // what a crash now would leave
+    ASSERT_EQ(restarted->held().size(), 1u);
+    EXPECT_EQ(restarted->held()[0].chunks, 1u) << "nothing added at_flush is recorded before the flush";
+  }
+  // That second open cut the unrecorded bytes: the first assembler's flush must not
+  // record chunks whose data is gone, so it stands in for a fresh process from here on.
+  a = open_assembler();
+  for (size_t i = 1; i < 5; ++i) ASSERT_TRUE(a->add(chunks_[i], kMeta, ChunkAssembler::Durability::at_flush));
+  ASSERT_TRUE(a->flush());
+  EXPECT_FALSE(a->has_unflushed());
+  {
+    auto restarted = open_assembler();
+    ASSERT_EQ(restarted->held().size(), 1u);
+    EXPECT_EQ(restarted->held()[0].chunks, 5u);
+    EXPECT_EQ(fs::file_size(dir() / (kSeq + ".part")), 5000u);
+  }
+  // A last chunk is recorded at once, with whatever was added at_flush before it.
+  for (size_t i = 5; i + 1 < chunks_.size(); ++i)
+    ASSERT_TRUE(a->add(chunks_[i], kMeta, ChunkAssembler::Durability::at_flush));
+  auto done = a->add(chunks_.back(), kMeta, ChunkAssembler::Durability::at_flush);
+  ASSERT_TRUE(done) << done.problem().one_line();
+  ASSERT_TRUE(done->has_value());
+  EXPECT_EQ(test::read_file((*done)->file), whole_);
+  EXPECT_FALSE(a->has_unflushed());
+  a.reset();
+  a = open_assembler();
+  ASSERT_EQ(a->completed().size(), 1u) << "the last chunk's progress and every line before it are in the log";
+}
+
+// A flush that fails puts the sequence back to what its files record; the chunks added
+// again are written again, and the next flush records them. The failure: the log
+// may not grow (RLIMIT_FSIZE at its size: the append gets EFBIG).
+TEST_F(ChunkAssemblerTest, AFailedFlushRollsTheSequenceBackAndTheChunksAddedAgainComplete) {
+  auto a = open_assembler();
+  add_range(*a, chunks_, 0, 2);
+  for (size_t i = 2; i < 6; ++i) ASSERT_TRUE(a->add(chunks_[i], kMeta, ChunkAssembler::Durability::at_flush));
+  const auto log_size = fs::file_size(dir() / (kSeq + ".log"));
+  struct rlimit before {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit capped = before;
+  capped.rlim_cur = log_size;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &capped), 0);
+  std::vector<std::string> rolled_back;
+  auto flushed = a->flush(&rolled_back);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &before), 0);
+  ::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(flushed) << "the log could not grow";
+  EXPECT_EQ(flushed.problem().kind, ProblemKind::io_error);
+  EXPECT_EQ(rolled_back, std::vector<std::string>{kSeq});
+  ASSERT_EQ(a->held().size(), 1u);
+  EXPECT_EQ(a->held()[0].chunks, 2u) << "back to what the log records";
+  EXPECT_EQ(fs::file_size(dir() / (kSeq + ".part")), 2000u);
+  EXPECT_FALSE(a->has_unflushed());
+  for (size_t i = 2; i < 6; ++i) ASSERT_TRUE(a->add(chunks_[i], kMeta, ChunkAssembler::Durability::at_flush));
+  ASSERT_TRUE(a->flush());
+  auto done = add_range(*a, chunks_, 6, chunks_.size());
+  ASSERT_TRUE(done);
+  EXPECT_EQ(test::read_file(done->file), whole_);
 }
 
 TEST_F(ChunkAssemblerTest, ReopenAfterCompleteOffersItForDeliveryAndAfterReleaseSkipsLateChunks) {

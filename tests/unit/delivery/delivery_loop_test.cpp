@@ -88,8 +88,10 @@ class FakeSource : public RecordSource {
     // What the ledger file holds at the moment the offset moves on.
     const bool in_ledger = test::read_file(ledger_file_).find(" " + r.env.key) != std::string::npos;
     events_.add("commit " + r.env.key + (in_ledger ? " (in ledger)" : " (not in ledger)"));
+    if (on_commit) on_commit(r);
     return ok_status();
   }
+  std::function<void(const ConsumedRecord&)> on_commit;  // set before start()
   Result<bool> caught_up() override { return at_end.load(); }
   // One partition while `assigned` (a group member that holds its partitions).
   std::vector<PartitionLag> lag() override {
@@ -697,6 +699,55 @@ TEST(DeliveryLoop, AChunkedMessageIsDeliveredWholeOnceAfterEveryChunkWasCommitte
   // Released right after the last commit, on the loop's thread.
   EXPECT_TRUE(h.wait_for([&] { return !std::filesystem::exists(h.dir.path / "standesamt.chunks" / "big-1.part"); }))
       << "released after delivery";
+}
+
+// Group commit of chunks: the chunks between the first and the last of one fetch are
+// made durable together and committed with one offset; a record of another kind in
+// between settles the ones before it first. At every commit the chunk log already
+// records every chunk at or before the committed offset.
+TEST(DeliveryLoop, TheMiddleChunksOfAFetchAreDurableTogetherBeforeTheirOneCommit) {
+  Harness h(delivered, {}, nullptr, std::chrono::seconds(60));
+  std::vector<std::string> pieces = {"<akte>"};
+  for (int i = 0; i < 6; ++i) pieces.push_back(std::string(500, static_cast<char>('a' + i)));
+  pieces.push_back("</akte>");
+  // Offsets: chunks 0-2 at 0-2, a single message at 3, chunks 3-7 at 4-8.
+  auto chunks = sealed_chunks("big-7", pieces, 0);
+  for (size_t i = 3; i < chunks.size(); ++i) chunks[i].offset = static_cast<int64_t>(i) + 1;
+  const auto log = h.dir.path / "standesamt.chunks" / "big-7.log";
+  std::mutex mu;
+  std::vector<std::pair<std::string, int64_t>> commits;  // key, offset
+  std::vector<std::string> early;                       // commits before their chunks were recorded
+  h.source.on_commit = [&](const ConsumedRecord& r) {
+    const std::string text = std::filesystem::exists(log) ? test::read_file(log) : "";
+    size_t lines = 0;
+    for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1))
+      if (at + 2 < text.size() && (text[at + 1] == 'C' || text[at + 1] == 'L') && text[at + 2] == ' ') ++lines;
+    const auto chunks_at_or_before = static_cast<size_t>(r.offset < 3 ? r.offset + 1 : r.offset);
+    std::lock_guard lock(mu);
+    commits.emplace_back(r.env.key, r.offset);
+    if (lines < chunks_at_or_before && r.offset < 8)  // the last one is released right after its commit
+      early.push_back(r.env.key + "@" + std::to_string(r.offset) + " with " + std::to_string(lines) + " recorded");
+  };
+  for (size_t i = 0; i < 3; ++i) h.source.push(std::move(chunks[i]));
+  h.source.push(sealed_record("m1", 3));
+  for (size_t i = 3; i < chunks.size(); ++i) h.source.push(std::move(chunks[i]));
+  h.start();
+  ASSERT_TRUE(h.wait_for_event("receipt delivered big-7")) << testing::PrintToString(h.events.all());
+  ASSERT_TRUE(h.wait_for([&] {
+    std::lock_guard lock(mu);
+    return !commits.empty() && commits.back().second == 8;
+  })) << testing::PrintToString(h.events.all());
+  std::string body;
+  for (const auto& p : pieces) body += p;
+  const auto seen = h.adapter->seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].body, body);
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(early.empty()) << testing::PrintToString(early);
+  // The first chunk alone (it starts the sequence), 1-2 before m1, 3-6 once, the last.
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"big-7", 0}, {"big-7", 2}, {"m1", 3}, {"big-7", 7}, {"big-7", 8}};
+  EXPECT_EQ(commits, expected) << testing::PrintToString(h.events.all());
 }
 
 TEST(DeliveryLoop, AGapRefusesTheSequenceOnceAndDeliversNothing) {
