@@ -1,10 +1,12 @@
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "gateway/cli/command.h"
 #include "gateway/cli/version.h"
+#include "gateway/core/allocator_tuning.h"
 #include "gateway/core/log_format.h"
 #include "gateway/core/problem.h"
 #include "gateway/core/xml_document.h"
@@ -35,6 +37,7 @@ constexpr const char* kExitCodes =
 }  // namespace
 
 int main(int argc, char** argv) {
+  xoev::tune_allocator(std::getenv("GLIBC_TUNABLES"));
   xoev::xml_global_init();
   CLI::App app{"xoevgate — XÖV integration gateway"};
   app.require_subcommand(1);

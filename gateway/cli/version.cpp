@@ -7,12 +7,14 @@
 
 #include "gateway/cli/command.h"
 #include "gateway/cli/version.h"
+#include "gateway/core/allocator_tuning.h"
 
 namespace {
 XOEVGATE_COMMAND("version", "print the versions of xoevgate and its libraries", [](CLI::App&) {
   return [] {
     std::cout << "xoevgate " << xoev::kVersion << "\nlibrdkafka " << rd_kafka_version_str() << "\nlibxml2 " << LIBXML_DOTTED_VERSION
-              << "\n" << OpenSSL_version(OPENSSL_VERSION) << "\n";
+              << "\n" << OpenSSL_version(OPENSSL_VERSION) << "\nmalloc: " << xoev::describe(xoev::allocator_tuning())
+              << "\n";
     return 0;
   };
 });

@@ -4,8 +4,9 @@ fresh directory; then every product object's compile command of that configurati
 must equal the one `make test`'s build directory (XOEV_BUILD_DIR) compiled, apart from
 the directory and the -Werror that `make test` adds (so a warning in the shipped build
 failed `make test` already). Fails too when the Dockerfile's configure needs
-GoogleTest, Google Benchmark or libxslt, builds more than the product target, or when
-the tested binary does not answer --version.
+GoogleTest, Google Benchmark or libxslt, builds more than the product target, when
+the tested binary does not answer --version, or when it does not tune malloc for large
+messages (or overrides an operator's GLIBC_TUNABLES).
 
 (Until session 8 this compiled the Dockerfile's build a second time, which took four of
 `make test`'s minutes; now `make test` builds that configuration itself.)"""
@@ -105,6 +106,15 @@ def main():
     v = subprocess.run([XOEVGATE, "--version"], capture_output=True, text=True)
     if v.returncode != 0 or not re.fullmatch(r"xoevgate \d+\.\d+\.\d+\n", v.stdout):
         failures.append(f"the tested binary does not answer --version: {v.stdout!r} {v.stderr!r}")
+    # The shipped binary tunes glibc's malloc for large messages (gateway/core/
+    # allocator_tuning.h), unless the operator's GLIBC_TUNABLES sets malloc itself.
+    env = {k: val for k, val in os.environ.items() if k != "GLIBC_TUNABLES"}
+    for tunables, expected in ((None, "malloc: tuned for large messages (mmap threshold 4 MiB, trim threshold 32 MiB)"),
+                               ("glibc.malloc.trim_threshold=131072", "malloc: as GLIBC_TUNABLES sets it")):
+        run_env = dict(env, **({"GLIBC_TUNABLES": tunables} if tunables else {}))
+        v = subprocess.run([XOEVGATE, "version"], capture_output=True, text=True, env=run_env)
+        if v.returncode != 0 or expected not in v.stdout.splitlines():
+            failures.append(f"`xoevgate version` with GLIBC_TUNABLES={tunables} does not say {expected!r}: {v.stdout!r}")
     for f in failures:
         print("FAIL: " + f, flush=True)
     print(f"{0 if failures else 1} passed, {len(failures)} failed", flush=True)
