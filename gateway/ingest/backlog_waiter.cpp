@@ -1,5 +1,7 @@
 #include "gateway/ingest/backlog_waiter.h"
 
+#include <set>
+
 namespace xoev {
 
 BacklogWaiter::BacklogWaiter(BacklogMonitor& backlog, std::chrono::milliseconds period)
@@ -40,8 +42,10 @@ void BacklogWaiter::run(const std::stop_token& stop) {
       wake_.wait(lock, stop, [&] { return !waiting_.empty(); });
       continue;
     }
+    std::set<std::string> topics;
+    for (const auto& w : waiting_) topics.insert(w.topic);
     lock.unlock();
-    (void)backlog_.refresh_now();  // the deliverer's commits since the last look; a failure shows in /readyz
+    (void)backlog_.refresh_now(topics);  // the deliverer's commits since the last look; a failure shows in /readyz
     lock.lock();
     // Answered outside the lock: a `then` may call when_admitted again.
     std::vector<std::pair<std::function<void(bool)>, bool>> answers;

@@ -128,15 +128,15 @@ Status BacklogMonitor::last_refresh() const {
   return last_;
 }
 
-Status BacklogMonitor::refresh_now() {
+Status BacklogMonitor::refresh_now(const std::set<std::string>& only) {
   std::lock_guard io(io_mu_);
-  Status result = refresh_locked_io();
+  Status result = refresh_locked_io(only);
   std::lock_guard lock(mu_);
   last_ = result;
   return result;
 }
 
-Status BacklogMonitor::refresh_locked_io() {
+Status BacklogMonitor::refresh_locked_io(const std::set<std::string>& only) {
   const int timeout_ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(refresh_.count(), 500, 5000));
   // A handle that asks not to create topics (real clusters honour that; the embedded
   // 2.0 mock creates a topic on any lookup, so create topics before the monitor runs),
@@ -158,7 +158,8 @@ Status BacklogMonitor::refresh_locked_io() {
   std::map<std::string, std::vector<std::string>> groups_of_topic;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [topic, state] : topics_) groups_of_topic[topic] = state.groups;
+    for (const auto& [topic, state] : topics_)
+      if (only.empty() || only.count(topic)) groups_of_topic[topic] = state.groups;
   }
 
   std::map<std::string, std::map<int32_t, Watermarks>> offsets;  // topic → partition → watermarks
@@ -217,6 +218,7 @@ Status BacklogMonitor::refresh_locked_io() {
 
   std::lock_guard lock(mu_);
   for (auto& [topic, state] : topics_) {
+    if (!groups_of_topic.count(topic)) continue;  // not refreshed this time
     for (const auto& [p, o] : offsets[topic]) {
       auto& ps = state.partitions[p];
       ps.low = o.low;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,8 +79,10 @@ class BacklogMonitor {
   // Undelivered bytes of the fullest partition (what admits() compares).
   size_t max_partition_undelivered_bytes(const std::string& topic) const;
 
-  // Refreshes offsets now; the result of the last refresh (for /readyz and logs).
-  Status refresh_now();
+  // Refreshes offsets now, of `only` these topics if given (a waiting upload asks
+  // often: only its topic's offsets, not every destination's); the result of the last
+  // refresh (for /readyz and logs).
+  Status refresh_now(const std::set<std::string>& only = {});
   Status last_refresh() const;
   // With Applies::if_cluster_drops_records: true once the cluster was identified as
   // one that drops records (always true with Applies::always).
@@ -108,7 +111,7 @@ class BacklogMonitor {
   // Asks the cluster for its id (with Applies::if_cluster_drops_records). Under io_mu_.
   void identify_cluster(int timeout_ms);
   void run();
-  Status refresh_locked_io();
+  Status refresh_locked_io(const std::set<std::string>& only);
 
   KafkaConnection connection_;
   const size_t budget_;

@@ -82,6 +82,37 @@ TEST(BacklogMonitor, UndeliveredBytesRiseOnProduceAndFallAfterTheGroupCommits) {
   EXPECT_EQ(monitor.max_partition_undelivered_bytes(topic), 0u);
 }
 
+// The waiter of an upload refreshes only its topic's offsets: the other topic keeps
+// what the last refresh of it said until a refresh covers it.
+TEST(BacklogMonitor, ARefreshOfSomeTopicsLeavesTheOthersAsTheyWere) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string a = test::unique_name("backlog-a"), b = test::unique_name("backlog-b");
+  const std::string group_a = test::unique_name("deliverer-a"), group_b = test::unique_name("deliverer-b");
+  ASSERT_TRUE((*cluster)->create_topic(a, 1));
+  ASSERT_TRUE((*cluster)->create_topic(b, 1));
+  auto producer = Producer::create((*cluster)->connection(), "test", 20s);
+  ASSERT_TRUE(producer);
+  BacklogMonitor monitor((*cluster)->connection(), {{a, group_a}, {b, group_b}}, 1u << 20, 1h);
+  ASSERT_TRUE(monitor.refresh_now());
+  for (const auto& topic : {a, b})
+    for (int i = 0; i < 2; ++i) {
+      auto d = produce_sync(**producer, envelope(topic, "k", std::string(kRecordBytes, 'x')));
+      ASSERT_TRUE(d);
+      monitor.record_produced(topic, d->partition, d->offset, kRecordBytes);
+    }
+  for (const auto& [topic, group] : {std::pair{a, group_a}, std::pair{b, group_b}}) {
+    auto consumer = Consumer::create((*cluster)->connection(), group, {topic}, true);
+    ASSERT_TRUE(consumer);
+    ASSERT_EQ(test::consume(**consumer, 2, 30s, true).size(), 2u);
+  }
+  ASSERT_TRUE(monitor.refresh_now({a}));
+  EXPECT_EQ(monitor.undelivered_bytes(a), 0u);
+  EXPECT_EQ(monitor.undelivered_bytes(b), 2 * (kRecordBytes + kOverhead)) << "b was not refreshed";
+  ASSERT_TRUE(monitor.refresh_now());
+  EXPECT_EQ(monitor.undelivered_bytes(b), 0u);
+}
+
 // librdkafka's mock cluster (embedded, dev-kafka) names itself; a real cluster's id is
 // a base64 UUID (KRaft) or a ZooKeeper-generated one.
 TEST(BacklogMonitor, OnlyTheMockClusterIdCountsAsDroppingRecords) {
