@@ -48,10 +48,7 @@ StreamedSubmission::StreamedSubmission(IngestPipeline& pipeline, WorkerPool& wor
       check_(std::move(check)),
       sender_(std::move(sender)),
       snapshot_(pipeline.snapshots_.get()),
-      inspector_(snapshot_->inspector(), options.max_message_bytes),
-      sha256_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-  EVP_DigestInit_ex(sha256_.get(), EVP_sha256(), nullptr);
-}
+      inspector_(snapshot_->inspector(), options.max_message_bytes) {}
 
 StreamedSubmission::~StreamedSubmission() {
   crypto::cleanse(pending_);
@@ -126,7 +123,6 @@ void StreamedSubmission::take_piece(std::string bytes, size_t window) {
   if (total_ > options_.max_message_bytes)
     return fail(Problem::make(ProblemKind::payload_too_large,
                               "the body exceeds the limit of " + std::to_string(options_.max_message_bytes) + " bytes"));
-  EVP_DigestUpdate(sha256_.get(), bytes.data(), bytes.size());
   if (auto fed = inspector_.feed(bytes); !fed) return fail(std::move(fed).problem());
   pending_.append(bytes);
   crypto::cleanse(bytes);
@@ -327,16 +323,19 @@ void StreamedSubmission::on_ack(Result<BrokerAck> ack) {
 }
 
 void StreamedSubmission::complete() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(sha256_.get(), digest, &len);
-  digest_.assign(reinterpret_cast<const char*>(digest), len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char c : digest_) {
-    sha256_hex_.push_back(kHex[c >> 4]);
-    sha256_hex_.push_back(kHex[c & 15]);
-  }
   Inspection inspected = inspector_.finish();
+  // The inspector hashed every byte on the way (the last chunk signs this digest); it
+  // has none only after a failed feed, and then this submission failed already.
+  if (auto digest = inspector_.body_sha256()) {
+    digest_.assign(reinterpret_cast<const char*>(digest->data()), digest->size());
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned char c : digest_) {
+      sha256_hex_.push_back(kHex[c >> 4]);
+      sha256_hex_.push_back(kHex[c & 15]);
+    }
+  } else if (!inspected.problem) {
+    return fail(Problem::make(ProblemKind::internal, "the body's SHA-256 is missing"));
+  }
   if (inspected.parse_time) pipeline_.counters_.parse_seconds.observe(*inspected.parse_time);
   if (inspected.validate_time) pipeline_.counters_.validate_seconds.observe(*inspected.validate_time);
   if (inspected.problem) return fail(std::move(*inspected.problem));

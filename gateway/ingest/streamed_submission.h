@@ -17,7 +17,6 @@
 // and backlog waits come back through it.
 #pragma once
 
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <functional>
@@ -96,7 +95,6 @@ class StreamedSubmission : public std::enable_shared_from_this<StreamedSubmissio
 
   std::mutex mu_;
   StreamingInspector inspector_;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha256_;
   std::string digest_, sha256_hex_;  // of the whole body, set when it ended
   std::string pending_;  // bytes not yet produced; at most chunk_bytes + one piece
   uint64_t total_ = 0;

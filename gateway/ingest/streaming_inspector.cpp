@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <cstring>
@@ -116,6 +117,10 @@ class StreamingInspector::State {
       return out;
     }
     finished_ = true;
+    std::array<unsigned char, 32> digest{};  // of the bytes fed (until a problem stopped the feed)
+    unsigned int len = 0;
+    const bool hashed = EVP_DigestFinal_ex(digest_.get(), digest.data(), &len) == 1 && len == digest.size();
+    if (hashed && !problem_) body_sha256_ = digest;  // every byte fed was hashed
     const auto start = std::chrono::steady_clock::now();
     if (!problem_) complete_parse();
     busy_ += std::chrono::steady_clock::now() - start;
@@ -129,8 +134,7 @@ class StreamingInspector::State {
       return out;
     }
     unsigned char sha256[32];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(digest_.get(), sha256, &len);
+    std::copy(digest.begin(), digest.end(), sha256);
     const bool head_ok = inspector_.inspect_head(*skeleton_, [&] { return derived_message_id_from_sha256(sha256); }, out);
     if (schema_failed_) {
       // The parse stopped at a schema error once the head was fine (or could grow no more).
@@ -157,6 +161,7 @@ class StreamingInspector::State {
   }
 
   uint64_t bytes_fed() const { return bytes_fed_; }
+  const std::optional<std::array<unsigned char, 32>>& body_sha256() const { return body_sha256_; }
 
  private:
   void feed_bytes(std::string_view bytes) {
@@ -449,6 +454,7 @@ class StreamingInspector::State {
   const MessageInspector& inspector_;
   const uint64_t max_bytes_;
   std::unique_ptr<EVP_MD_CTX, DigestFree> digest_;
+  std::optional<std::array<unsigned char, 32>> body_sha256_;  // set by finish()
   uint64_t bytes_fed_ = 0;
   std::chrono::steady_clock::duration busy_{};
   std::optional<Problem> problem_;
@@ -493,5 +499,6 @@ Status StreamingInspector::feed(std::string_view bytes) { return state_->feed(by
 std::optional<Result<RoutingHeader>> StreamingInspector::head() { return state_->head(); }
 Inspection StreamingInspector::finish() { return state_->finish(); }
 uint64_t StreamingInspector::bytes_fed() const { return state_->bytes_fed(); }
+std::optional<std::array<unsigned char, 32>> StreamingInspector::body_sha256() const { return state_->body_sha256(); }
 
 }  // namespace xoev

@@ -8,6 +8,7 @@
 // attribute-count bounds; errors are reported exactly as the DOM path reports them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,6 +57,11 @@ class StreamingInspector {
   Inspection finish();
 
   uint64_t bytes_fed() const;
+
+  // The SHA-256 of every byte fed, once finish() ran and no feed failed (a failed feed
+  // stops hashing); nullopt otherwise. The streamed submission signs this digest: the
+  // inspector hashes the body anyway (for a derived message id), once is enough.
+  std::optional<std::array<unsigned char, 32>> body_sha256() const;
 
  private:
   class State;

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <openssl/evp.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -200,6 +202,36 @@ TEST(StreamingInspector, HeadIsUnknownUntilTheMessageHeadClosesThenMatchesFinish
   ASSERT_FALSE(done.problem) << done.problem->one_line();
   expect_same_header(head->value(), done.header);
   expect_same_header(done.header, inspector().inspect(bytes).header);
+}
+
+// The streamed submission signs the inspector's digest of the body (it no longer hashes
+// the bytes a second time): it must be exactly SHA-256 of every byte, however split,
+// also when finish() then refuses the body (the audit line names the refused bytes),
+// and absent when a feed failed (the hash stopped there).
+TEST(StreamingInspector, BodySha256IsTheDigestOfEveryByteFedWhateverThePieces) {
+  const std::string good = test::read_file(kTestdata / kXBeteiligung);
+  const std::string unfinished = good.substr(0, good.rfind("</"));  // malformed, seen only by finish()
+  for (const std::string* body : {&good, &unfinished}) {
+    std::array<unsigned char, 32> expected{};
+    unsigned int len = 0;
+    ASSERT_EQ(EVP_Digest(body->data(), body->size(), expected.data(), &len, EVP_sha256(), nullptr), 1);
+    for (size_t piece : {size_t{1}, size_t{333}, body->size()}) {
+      SCOPED_TRACE("piece " + std::to_string(piece));
+      StreamingInspector s(inspector());
+      Status fed = ok_status();
+      for (size_t at = 0; at < body->size() && fed.ok(); at += piece) fed = s.feed(std::string_view(*body).substr(at, piece));
+      ASSERT_TRUE(fed.ok()) << fed.problem().one_line();
+      EXPECT_FALSE(s.body_sha256().has_value()) << "known before finish()";
+      const Inspection done = s.finish();
+      EXPECT_EQ(done.problem.has_value(), body != &good);
+      ASSERT_TRUE(s.body_sha256().has_value());
+      EXPECT_EQ(*s.body_sha256(), expected);
+    }
+  }
+  StreamingInspector failed(inspector());
+  ASSERT_FALSE(failed.feed("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e \"e\">]><x/>").ok());
+  (void)failed.finish();
+  EXPECT_FALSE(failed.body_sha256().has_value());
 }
 
 TEST(StreamingInspector, LargeXdomeaStreamsValidWithFlatMemory) {
