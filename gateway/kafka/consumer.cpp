@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/kafka_problem.h"
 
 namespace xoev {
@@ -64,6 +65,12 @@ ConsumedRecord to_record(const rd_kafka_message_t* msg) {
 }
 
 }  // namespace
+
+KafkaConnection with_fetch_wait_for_cluster(KafkaConnection connection, std::string_view cluster_id) {
+  if (BacklogMonitor::is_mock_cluster_id(cluster_id))
+    connection.properties.try_emplace("fetch.wait.max.ms", std::string(kMockClusterFetchWait));
+  return connection;
+}
 
 Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConnection& connection, const std::string& group_id,
                                                    const std::vector<std::string>& topics, bool from_beginning) {

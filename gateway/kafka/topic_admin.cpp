@@ -130,6 +130,19 @@ Result<std::vector<TopicOutcome>> create_topics(const KafkaConnection& connectio
   return create_with(client->get(), connection.bootstrap, specs, timeout);
 }
 
+Result<std::string> kafka_cluster_id(const KafkaConnection& connection, std::chrono::milliseconds timeout) {
+  auto client = admin_client(connection);
+  if (!client) return client.problem();
+  const int timeout_ms = milliseconds(timeout);
+  char* raw_id = rd_kafka_clusterid(client->get(), timeout_ms);
+  const std::string cluster_id = raw_id ? raw_id : "";
+  if (raw_id) rd_kafka_mem_free(client->get(), raw_id);
+  if (cluster_id.empty())
+    return Problem::make(ProblemKind::broker_unavailable, "Kafka at " + connection.bootstrap + " did not answer within " +
+                                                              std::to_string(timeout_ms / 1000) + "s");
+  return cluster_id;
+}
+
 Status ensure_topics_exist(const KafkaConnection& connection, const std::vector<std::string>& topics, int partitions,
                            std::chrono::milliseconds timeout) {
   if (topics.empty()) return ok_status();

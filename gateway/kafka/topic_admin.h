@@ -36,6 +36,10 @@ std::string describe(const TopicSpec& spec);
 Result<std::vector<TopicOutcome>> create_topics(const KafkaConnection& connection, const std::vector<TopicSpec>& specs,
                                                 std::chrono::milliseconds timeout);
 
+// The cluster's id (librdkafka's mock cluster: "mockCluster…", see
+// BacklogMonitor::is_mock_cluster_id); a Problem when it does not answer in time.
+Result<std::string> kafka_cluster_id(const KafkaConnection& connection, std::chrono::milliseconds timeout);
+
 // Every named topic exists afterwards, or a Problem says which and why. Real clusters:
 // CreateTopics with `partitions` and a replication of min(3, brokers) (min.insync.replicas
 // min(2, replication)). librdkafka's mock cluster (`xoevgate dev-kafka`) names no

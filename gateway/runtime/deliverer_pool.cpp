@@ -1,6 +1,7 @@
 #include "gateway/runtime/deliverer_pool.h"
 
 #include "gateway/kafka/consumer.h"
+#include "gateway/kafka/topic_admin.h"
 #include "gateway/kafka/topic_names.h"
 
 namespace xoev {
@@ -26,7 +27,11 @@ Status DelivererPool::add(const KafkaConnection& connection, const Config& confi
   services_.push_back(std::make_unique<ConsumerService>(
       "deliver-" + destination.id,
       [consumer_connection, group, topic]() -> Result<std::unique_ptr<RecordSource>> {
-        auto consumer = Consumer::create(consumer_connection, group, {topic}, true);
+        // Asked again at each (re)creation: the cluster behind the bootstrap may change.
+        KafkaConnection tuned = consumer_connection;
+        if (auto id = kafka_cluster_id(consumer_connection, std::chrono::seconds(5)))
+          tuned = with_fetch_wait_for_cluster(std::move(tuned), *id);
+        auto consumer = Consumer::create(tuned, group, {topic}, true);
         if (!consumer) return consumer.problem();
         return std::unique_ptr<RecordSource>(std::move(consumer).value());
       },

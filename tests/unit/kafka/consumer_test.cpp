@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gateway/kafka/embedded_cluster.h"
+#include "gateway/kafka/topic_admin.h"
 #include "kafka_test_support.h"
 
 namespace xoev {
@@ -41,6 +42,35 @@ std::set<std::string> keys_of(const std::vector<ConsumedRecord>& records) {
   std::set<std::string> keys;
   for (const auto& r : records) keys.insert(r.env.key);
   return keys;
+}
+
+// The deliverer asks the cluster's id and shortens the fetch wait on the mock cluster
+// only: there an empty fetch is answered after the whole wait, a real broker answers
+// when records arrive. The operator's setting always wins.
+TEST(Consumer, TheFetchWaitIsShortenedOnTheMockClusterOnlyAndNeverOverAnOperatorsSetting) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  auto id = kafka_cluster_id((*cluster)->connection(), 10s);
+  ASSERT_TRUE(id) << id.problem().one_line();
+  const KafkaConnection on_mock = with_fetch_wait_for_cluster((*cluster)->connection(), *id);
+  ASSERT_TRUE(on_mock.properties.count("fetch.wait.max.ms")) << "cluster id " << *id;
+  EXPECT_EQ(on_mock.properties.at("fetch.wait.max.ms"), kMockClusterFetchWait);
+  // A KRaft cluster's id is a base64 UUID.
+  EXPECT_FALSE(with_fetch_wait_for_cluster((*cluster)->connection(), "MkU3OEVBNTcwNTJENDM2Qk").properties.count(
+      "fetch.wait.max.ms"));
+  KafkaConnection operators = (*cluster)->connection();
+  operators.properties["fetch.wait.max.ms"] = "100";
+  EXPECT_EQ(with_fetch_wait_for_cluster(operators, *id).properties.at("fetch.wait.max.ms"), "100");
+  // The tuned connection is one librdkafka takes.
+  auto consumer = Consumer::create(on_mock, test::unique_name("fetch-wait"), {test::unique_name("fetch-wait")}, true);
+  EXPECT_TRUE(consumer) << consumer.problem().one_line();
+}
+
+TEST(Consumer, AClusterThatDoesNotAnswerHasNoId) {
+  KafkaConnection nowhere{"127.0.0.1:9", {}};
+  auto id = kafka_cluster_id(nowhere, 1s);
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.problem().kind, ProblemKind::broker_unavailable);
 }
 
 TEST(Consumer, HeadersRoundTripAsUtf8) {
