@@ -46,26 +46,20 @@ Status write_all(int fd, std::string_view data, const fs::path& p) {
   return ok_status();
 }
 
-// Appends and makes durable; on failure the file is cut back to where it was, so no
-// half record stays behind in a run that goes on.
-Status append_durably(const fs::path& p, std::string_view data, uint64_t at, bool create) {
+// Writes at `at`, made durable when `sync` (else flush() makes it so); on failure the
+// file is cut back to where it was, so no half record stays behind in a run that goes on.
+Status append_at(const fs::path& p, std::string_view data, uint64_t at, bool create, bool sync) {
   Fd f(::open(p.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0600));
   if (f.fd < 0) return io_problem("open", p, errno);
   if (::lseek(f.fd, static_cast<off_t>(at), SEEK_SET) < 0) return io_problem("seek", p, errno);
   Status s = write_all(f.fd, data, p);
-  if (s && ::fdatasync(f.fd) != 0) s = io_problem("fdatasync", p, errno);
-  if (!s && ::ftruncate(f.fd, static_cast<off_t>(at)) == 0) (void)::fdatasync(f.fd);
+  if (s && sync && ::fdatasync(f.fd) != 0) s = io_problem("fdatasync", p, errno);
+  if (!s && ::ftruncate(f.fd, static_cast<off_t>(at)) == 0 && sync) (void)::fdatasync(f.fd);
   return s;
 }
 
-// Writes without making durable (flush() does); on failure the file is cut back.
-Status write_at(const fs::path& p, std::string_view data, uint64_t at) {
-  Fd f(::open(p.c_str(), O_WRONLY | O_CLOEXEC));
-  if (f.fd < 0) return io_problem("open", p, errno);
-  if (::lseek(f.fd, static_cast<off_t>(at), SEEK_SET) < 0) return io_problem("seek", p, errno);
-  Status s = write_all(f.fd, data, p);
-  if (!s) (void)::ftruncate(f.fd, static_cast<off_t>(at));
-  return s;
+Status append_durably(const fs::path& p, std::string_view data, uint64_t at, bool create) {
+  return append_at(p, data, at, create, /*sync=*/true);
 }
 
 Status sync_file(const fs::path& p) {
@@ -371,9 +365,7 @@ Result<std::optional<ChunkAssembler::Complete>> ChunkAssembler::append(const std
     return refuse(seq, ProblemKind::crypto,
                   "size: " + std::to_string(total) + " bytes arrived, the last chunk claims " + std::to_string(c.size));
   const bool deferred = durability == Durability::at_flush && !c.last;
-  if (auto w = deferred ? write_at(part_path(seq), chunk.plaintext, s.bytes)
-                        : append_durably(part_path(seq), chunk.plaintext, s.bytes, /*create=*/false);
-      !w)
+  if (auto w = append_at(part_path(seq), chunk.plaintext, s.bytes, /*create=*/false, /*sync=*/!deferred); !w)
     return std::move(w).problem();
   if (EVP_DigestUpdate(s.hash.get(), chunk.plaintext.data(), chunk.plaintext.size()) != 1) {
     reload(seq);

@@ -41,6 +41,18 @@ Result<RdKafkaHandle> admin_client(const KafkaConnection& connection) {
   return make_rdkafka_handle(RD_KAFKA_PRODUCER, std::move(conf).value());
 }
 
+// The cluster's id through client `rk`, or broker_unavailable after `timeout`.
+Result<std::string> cluster_id_of(rd_kafka_t* rk, const std::string& bootstrap, std::chrono::milliseconds timeout) {
+  const int timeout_ms = milliseconds(timeout);
+  char* raw_id = rd_kafka_clusterid(rk, timeout_ms);
+  const std::string id = raw_id ? raw_id : "";
+  if (raw_id) rd_kafka_mem_free(rk, raw_id);
+  if (id.empty())
+    return Problem::make(ProblemKind::broker_unavailable,
+                         "Kafka at " + bootstrap + " did not answer within " + std::to_string(timeout_ms / 1000) + "s");
+  return id;
+}
+
 Result<std::vector<TopicOutcome>> create_with(rd_kafka_t* rk, const std::string& bootstrap,
                                               const std::vector<TopicSpec>& specs, std::chrono::milliseconds timeout) {
   std::vector<std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>> topics;
@@ -133,14 +145,7 @@ Result<std::vector<TopicOutcome>> create_topics(const KafkaConnection& connectio
 Result<std::string> kafka_cluster_id(const KafkaConnection& connection, std::chrono::milliseconds timeout) {
   auto client = admin_client(connection);
   if (!client) return client.problem();
-  const int timeout_ms = milliseconds(timeout);
-  char* raw_id = rd_kafka_clusterid(client->get(), timeout_ms);
-  const std::string cluster_id = raw_id ? raw_id : "";
-  if (raw_id) rd_kafka_mem_free(client->get(), raw_id);
-  if (cluster_id.empty())
-    return Problem::make(ProblemKind::broker_unavailable, "Kafka at " + connection.bootstrap + " did not answer within " +
-                                                              std::to_string(timeout_ms / 1000) + "s");
-  return cluster_id;
+  return cluster_id_of(client->get(), connection.bootstrap, timeout);
 }
 
 Status ensure_topics_exist(const KafkaConnection& connection, const std::vector<std::string>& topics, int partitions,
@@ -150,14 +155,9 @@ Status ensure_topics_exist(const KafkaConnection& connection, const std::vector<
   if (!client) return client.problem();
   rd_kafka_t* rk = client->get();
   const int timeout_ms = milliseconds(timeout);
-
-  char* raw_id = rd_kafka_clusterid(rk, timeout_ms);
-  const std::string cluster_id = raw_id ? raw_id : "";
-  if (raw_id) rd_kafka_mem_free(rk, raw_id);
-  if (cluster_id.empty())
-    return Problem::make(ProblemKind::broker_unavailable, "Kafka at " + connection.bootstrap + " did not answer within " +
-                                                              std::to_string(timeout_ms / 1000) + "s");
-  if (!BacklogMonitor::is_mock_cluster_id(cluster_id)) {
+  auto cluster_id = cluster_id_of(rk, connection.bootstrap, timeout);
+  if (!cluster_id) return cluster_id.problem();
+  if (!BacklogMonitor::is_mock_cluster_id(*cluster_id)) {
     const rd_kafka_metadata_t* raw = nullptr;
     if (auto err = rd_kafka_metadata(rk, 0, nullptr, &raw, timeout_ms); err)
       return kafka_problem(ProblemKind::broker_unavailable, "metadata of " + connection.bootstrap, err);
