@@ -50,6 +50,10 @@ struct KafkaSection {
   // A streamed upload waiting for room in that backlog waits as long as the deliverer
   // drains the topic; after this long without progress it gets 503 backlog-full.
   std::chrono::seconds backlog_stall{60};
+  // A message of one record that does not fit that backlog waits this long at most for
+  // the deliverer to make room (holding its request) before it gets 503 backlog-full;
+  // 0 answers 503 at once.
+  std::chrono::milliseconds backlog_wait{5000};
   bool embedded() const { return bootstrap == "embedded"; }
 };
 

@@ -108,7 +108,7 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
   if (!r.is_map(n, "kafka")) return;
   r.only_keys(n,
               {"bootstrap", "properties", "embedded_brokers", "partitions", "backlog_bytes_per_partition",
-               "backlog_stall", "chunk_bytes"},
+               "backlog_stall", "backlog_wait", "chunk_bytes"},
               "kafka");
   k.bootstrap = r.str(n, "bootstrap", k.bootstrap);
   if (k.bootstrap.empty()) r.error(n["bootstrap"], "bootstrap must be 'embedded' or a list host:port,host:port");
@@ -145,6 +145,11 @@ void read_kafka(YamlReader& r, const YAML::Node& n, KafkaSection& k) {
     r.error(n["backlog_stall"], "backlog_stall must be between 1s and 24h");
   else
     k.backlog_stall = std::chrono::duration_cast<std::chrono::seconds>(stall);
+  const auto wait = r.millis(n, "backlog_wait", k.backlog_wait);
+  if (wait < std::chrono::milliseconds(0) || wait > std::chrono::minutes(10))
+    r.error(n["backlog_wait"], "backlog_wait must be between 0s and 10m");
+  else
+    k.backlog_wait = wait;
   // A chunk must fit one record once sealed (base64url: 4/3) and, on a cluster that drops
   // records, leave room for several in the backlog budget.
   Config probe;

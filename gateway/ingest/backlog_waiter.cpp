@@ -20,12 +20,15 @@ BacklogWaiter::~BacklogWaiter() {
 }
 
 void BacklogWaiter::when_admitted(std::string topic, size_t bytes, std::chrono::milliseconds stall_limit,
-                                  std::function<void(bool)> then) {
+                                  std::function<void(bool)> then,
+                                  std::optional<std::chrono::steady_clock::time_point> give_up_at,
+                                  std::chrono::milliseconds refresh_every) {
   const size_t undelivered = backlog_.undelivered_bytes(topic);
   {
     std::lock_guard lock(mu_);
     waiting_.push_back(
-        {std::move(topic), bytes, stall_limit, std::chrono::steady_clock::now() + stall_limit, undelivered, std::move(then)});
+        {std::move(topic), bytes, stall_limit, std::chrono::steady_clock::now() + stall_limit, give_up_at, refresh_every,
+         undelivered, std::move(then)});
   }
   wake_.notify_all();
 }
@@ -42,11 +45,19 @@ void BacklogWaiter::run(const std::stop_token& stop) {
       wake_.wait(lock, stop, [&] { return !waiting_.empty(); });
       continue;
     }
+    // The topics some waiter wants fresher than they are.
     std::set<std::string> topics;
-    for (const auto& w : waiting_) topics.insert(w.topic);
-    lock.unlock();
-    (void)backlog_.refresh_now(topics);  // the deliverer's commits since the last look; a failure shows in /readyz
-    lock.lock();
+    const auto round = std::chrono::steady_clock::now();
+    for (const auto& w : waiting_) {
+      auto last = refreshed_.find(w.topic);
+      if (last == refreshed_.end() || round - last->second >= w.refresh_every) topics.insert(w.topic);
+    }
+    if (!topics.empty()) {
+      for (const auto& t : topics) refreshed_[t] = round;
+      lock.unlock();
+      (void)backlog_.refresh_now(topics);  // the deliverer's commits since the last look; a failure shows in /readyz
+      lock.lock();
+    }
     // Answered outside the lock: a `then` may call when_admitted again.
     std::vector<std::pair<std::function<void(bool)>, bool>> answers;
     const auto now = std::chrono::steady_clock::now();
@@ -55,7 +66,8 @@ void BacklogWaiter::run(const std::stop_token& stop) {
       if (undelivered < it->undelivered) it->deadline = now + it->stall_limit;  // the deliverer moves
       it->undelivered = undelivered;
       if (backlog_.admits(it->topic, it->bytes)) answers.emplace_back(std::move(it->then), true);
-      else if (now >= it->deadline) answers.emplace_back(std::move(it->then), false);
+      else if (now >= it->deadline || (it->give_up_at && now >= *it->give_up_at))
+        answers.emplace_back(std::move(it->then), false);
       else {
         ++it;
         continue;

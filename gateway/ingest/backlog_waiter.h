@@ -9,7 +9,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,10 +33,17 @@ class BacklogWaiter {
   BacklogWaiter& operator=(const BacklogWaiter&) = delete;
 
   // Calls `then(true)` once `bytes` more fit the topic's budget, or `then(false)` after
-  // `stall_limit` without progress, or at shutdown. Runs `then` on the waiter's thread:
-  // it must only post work.
+  // `stall_limit` without progress, at `give_up_at` (if given) whatever the progress, or
+  // at shutdown. Runs `then` on the waiter's thread: it must only post work. Admitting
+  // reserves nothing: whoever is told `true` reserves (BacklogMonitor::try_reserve).
+  // `refresh_every`: how stale the topic's offsets may be for this wait. A chunk of an
+  // upload asks every round (0); a waiting single record asks less often: many of them
+  // wait at once under load, and each round trip to the broker costs CPU the deliverer
+  // needs (bench/loadgen.py: refreshing every 2 ms for them cost more than refusing).
   void when_admitted(std::string topic, size_t bytes, std::chrono::milliseconds stall_limit,
-                     std::function<void(bool)> then);
+                     std::function<void(bool)> then,
+                     std::optional<std::chrono::steady_clock::time_point> give_up_at = std::nullopt,
+                     std::chrono::milliseconds refresh_every = std::chrono::milliseconds(0));
   size_t waiting() const;
 
  private:
@@ -43,6 +52,8 @@ class BacklogWaiter {
     size_t bytes;
     std::chrono::milliseconds stall_limit;
     std::chrono::steady_clock::time_point deadline;  // moved on whenever the backlog fell
+    std::optional<std::chrono::steady_clock::time_point> give_up_at;  // never moved
+    std::chrono::milliseconds refresh_every;
     size_t undelivered;                              // at the last look
     std::function<void(bool)> then;
   };
@@ -53,6 +64,7 @@ class BacklogWaiter {
   mutable std::mutex mu_;
   std::condition_variable_any wake_;
   std::vector<Waiting> waiting_;
+  std::map<std::string, std::chrono::steady_clock::time_point> refreshed_;  // topic → last refresh here (run's thread)
   std::jthread thread_;
 };
 

@@ -9,18 +9,27 @@
 #include "gateway/core/routing_fields.h"
 #include "gateway/core/trace_context.h"
 #include "gateway/crypto/envelope_seal.h"
+#include "gateway/ingest/backlog_waiter.h"
 #include "gateway/kafka/message_record.h"
 
 namespace xoev {
 
+struct IngestPipeline::Routed {
+  std::shared_ptr<const GatewaySnapshot> snap;  // keeps decision.destination alive across a reload
+  RoutingHeader head;
+  RouteDecision decision;
+  std::string body, traceparent, sender;
+  std::chrono::steady_clock::time_point received, give_up_at;
+};
+
 IngestPipeline::IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status,
-                               ReceiptPublisher& receipts, BacklogMonitor* backlog)
-    : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog) {}
+                               ReceiptPublisher& receipts, BacklogMonitor* backlog, BacklogWait wait)
+    : snapshots_(snapshots), sink_(sink), status_(status), receipts_(receipts), backlog_(backlog), wait_(wait) {}
 
 void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCallback done, const HeaderCheck& check,
                             std::string sender) {
   const auto received = std::chrono::steady_clock::now();
-  const auto snap = snapshots_.get();
+  auto snap = snapshots_.get();
   Inspection inspected = snap->inspector().inspect(body);
   if (inspected.parse_time) counters_.parse_seconds.observe(*inspected.parse_time);
   if (inspected.validate_time) counters_.validate_seconds.observe(*inspected.validate_time);
@@ -39,7 +48,6 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
     count_refusal(decision.problem());
     return done(std::move(decision).problem());
   }
-  const DestinationSection& dest = *decision->destination;
 
   // A resent message id is answered from what we know, and nothing is produced again.
   // Known status and in-flight entry are checked under one lock: finish() moves a
@@ -56,27 +64,61 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
     it->second.push_back(std::move(done));
     if (!first) return;  // answered when the first submission is
   }
+  admit(std::make_shared<Routed>(Routed{std::move(snap), std::move(inspected.header), std::move(decision).value(),
+                                        std::move(body), std::move(traceparent), std::move(sender), received,
+                                        received + wait_.limit}));
+}
 
-  if (backlog_ && !backlog_->admits(dest.topic, body.size())) {
-    ++counters_.backlog_refusals;
-    return finish(h.message_id,
-                  Problem::make(ProblemKind::backlog_full,
-                                "destination '" + dest.id + "' has " + std::to_string(backlog_->undelivered_bytes(dest.topic)) +
-                                    " undelivered bytes waiting; the embedded Kafka cluster would drop older records. Retry later."));
-  }
+// How stale the backlog may be for a waiting single record (see BacklogWaiter).
+constexpr std::chrono::milliseconds kSingleRecordRefresh{20};
 
+void IngestPipeline::admit(std::shared_ptr<Routed> r) {
+  if (!backlog_) return seal_and_produce(std::move(r), 0);
+  const std::string& topic = r->decision.destination->topic;
+  const size_t estimate = BacklogMonitor::sealed_size_estimate(r->body.size());
+  if (auto reserved = backlog_->try_reserve(topic, estimate)) return seal_and_produce(std::move(r), *reserved);
+  if (!wait_.waiter || !wait_.workers || std::chrono::steady_clock::now() >= r->give_up_at)
+    return refuse_for_backlog(*r);
+  // The request waits with its connection; the next look may find the room taken by
+  // another message admitted in the same round, and waits again until give_up_at.
+  wait_.waiter->when_admitted(
+      topic, estimate, wait_.limit,
+      [this, r](bool room) {
+        if (!room || !wait_.workers->try_post([this, r] { admit(r); })) refuse_for_backlog(*r);
+      },
+      r->give_up_at, kSingleRecordRefresh);
+}
+
+void IngestPipeline::refuse_for_backlog(const Routed& r) {
+  ++counters_.backlog_refusals;
+  const DestinationSection& dest = *r.decision.destination;
+  std::string detail = "destination '" + dest.id + "' has " + std::to_string(backlog_->undelivered_bytes(dest.topic)) +
+                       " undelivered bytes waiting; the embedded Kafka cluster would drop older records";
+  if (wait_.waiter && wait_.limit.count() > 0)
+    detail += " (this message waited " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                   r.received)
+                                 .count()) +
+              " ms for room)";
+  finish(r.head.message_id, Problem::make(ProblemKind::backlog_full, detail + ". Retry later."));
+}
+
+void IngestPipeline::seal_and_produce(std::shared_ptr<Routed> r, size_t reserved) {
+  const RoutingHeader& h = r->head;
+  const DestinationSection& dest = *r->decision.destination;
   // The validated header becomes the one message type, and that becomes the record.
   const std::string accepted_at = rfc3339_now();
-  const size_t plain_bytes = body.size();
-  const std::string trace = traceparent_or_new(traceparent);
-  Message message = accepted_message(h, *decision, accepted_at, trace);
-  message.body = std::move(body);
+  const size_t plain_bytes = r->body.size();
+  const std::string trace = traceparent_or_new(r->traceparent);
+  Message message = accepted_message(h, r->decision, accepted_at, trace);
+  message.body = std::move(r->body);
   Envelope env = to_record(std::move(message), dest.topic);
-  env.set(header::routing_version, snap->routing_version());  // unsigned, like xoev-route
+  env.set(header::routing_version, r->snap->routing_version());  // unsigned, like xoev-route
   const auto seal_start = std::chrono::steady_clock::now();
-  auto sealed = crypto::seal(env, snap->encryption_keys(dest.id), snap->signing_key());
+  auto sealed = crypto::seal(env, r->snap->encryption_keys(dest.id), r->snap->signing_key());
   counters_.seal_seconds.observe(std::chrono::steady_clock::now() - seal_start);
   if (!sealed) {
+    if (backlog_) backlog_->release(dest.topic, reserved);
     spdlog::error("cannot seal message {} for {}: {}", h.message_id, dest.id, sealed.problem().one_line());
     return finish(h.message_id, Problem::make(ProblemKind::internal, "the message could not be encrypted for its destination"));
   }
@@ -91,22 +133,28 @@ void IngestPipeline::submit(std::string body, std::string traceparent, AcceptCal
   receipt.detail = "accepted for " + dest.id + " (" + std::to_string(plain_bytes) + " bytes)";
   receipt.standard = h.standard;
   receipt.message_type = h.message_type.display();
-  receipt.route = decision->route;
-  receipt.routing_version = snap->routing_version();
+  receipt.route = r->decision.route;
+  receipt.routing_version = r->snap->routing_version();
   receipt.traceparent = trace;
-  receipt.sender = std::move(sender);
+  receipt.sender = std::move(r->sender);
 
   const size_t sealed_bytes = env.value.size();
   const std::string topic = env.topic;
   const auto produce_start = std::chrono::steady_clock::now();
-  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes, plain_bytes, produce_start, received](Result<BrokerAck> d) mutable {
+  const auto received = r->received;
+  sink_.produce(std::move(env), [this, receipt, answer, topic, sealed_bytes, plain_bytes, produce_start, received,
+                                 reserved](Result<BrokerAck> d) mutable {
     counters_.produce_seconds.observe(std::chrono::steady_clock::now() - produce_start);
     if (!d) {
+      if (backlog_) backlog_->release(topic, reserved);
       ++counters_.broker_failures;
       spdlog::warn("message {} not acknowledged by Kafka: {}", receipt.message_id, d.problem().detail);
       return finish(receipt.message_id, std::move(d).problem());
     }
-    if (backlog_) backlog_->record_produced(topic, d->partition, d->offset, sealed_bytes);
+    if (backlog_) {  // into the ledger first, then out of the reservation: never uncounted in between
+      backlog_->record_produced(topic, d->partition, d->offset, sealed_bytes);
+      backlog_->release(topic, reserved);
+    }
     ++counters_.accepted;
     // One line per accepted message: what, where, how long — never the payload.
     logging::event(spdlog::level::info, "message accepted",

@@ -1,10 +1,14 @@
 // The accept path: inspect → route → check for resends → back-pressure → seal
 // (JWE + gateway JWS) → produce → answer. The answer comes only from the delivery
-// report: 202 when the broker acknowledged (acks=all), 503 otherwise.
+// report: 202 when the broker acknowledged (acks=all), 503 otherwise. On a cluster
+// that drops records, a message that does not fit its destination's backlog waits for
+// room (holding its request, never produced meanwhile) up to kafka.backlog_wait.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -14,6 +18,7 @@
 
 #include "gateway/core/message.h"
 #include "gateway/core/routing_header.h"
+#include "gateway/core/worker_pool.h"
 #include "gateway/ingest/snapshot_holder.h"
 #include "gateway/kafka/backlog_monitor.h"
 #include "gateway/kafka/record_sink.h"
@@ -23,6 +28,8 @@
 #include "gateway/status/status_store.h"
 
 namespace xoev {
+
+class BacklogWaiter;
 
 struct Acceptance {
   int http_status = 202;  // 202 first time, 200 for a resent message id
@@ -35,10 +42,22 @@ using HeaderCheck = std::function<Status(const RoutingHeader&)>;
 
 class IngestPipeline {
  public:
+  // How a message that does not fit its destination's backlog waits for room: on
+  // `waiter`, at most `limit`, then continued on `workers`. Without a waiter or with a
+  // limit of 0 it is answered 503 backlog-full at once.
+  struct BacklogWait {
+    BacklogWaiter* waiter = nullptr;
+    WorkerPool* workers = nullptr;
+    std::chrono::milliseconds limit{0};
+  };
   // backlog may be null (real clusters keep what they are told to keep). Every
-  // reference must outlive the sink's last delivery report (GatewayRuntime::stop).
+  // reference must outlive the sink's last delivery report (GatewayRuntime::stop), and
+  // the waiter's last answer (it answers every waiting message when it is destroyed).
   IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status, ReceiptPublisher& receipts,
-                 BacklogMonitor* backlog);
+                 BacklogMonitor* backlog, BacklogWait wait);
+  IngestPipeline(SnapshotHolder& snapshots, RecordSink& sink, StatusStore& status, ReceiptPublisher& receipts,
+                 BacklogMonitor* backlog)  // refuses at once what does not fit
+      : IngestPipeline(snapshots, sink, status, receipts, backlog, BacklogWait{}) {}
 
   // Calls done exactly once, on this thread or on the producer's thread. `sender`: the
   // authenticated sender (empty when anonymous), kept in the accepted receipt so the
@@ -72,6 +91,12 @@ class IngestPipeline {
   // under the same lock that ends the in-flight entry, so a resend sees one or the other.
   void finish(const std::string& id, Result<Acceptance> first, const Receipt* accepted = nullptr);
   void count_refusal(const Problem& p);
+  struct Routed;  // a validated, routed submission on its way to its topic
+  // Produces `r` once its destination's backlog has room for it (a reservation), waits
+  // for room, or refuses it with 503 backlog-full.
+  void admit(std::shared_ptr<Routed> r);
+  void seal_and_produce(std::shared_ptr<Routed> r, size_t reserved);
+  void refuse_for_backlog(const Routed& r);
   // The signed metadata of the record(s) for a validated, routed head; the body is the caller's.
   static Message accepted_message(const RoutingHeader& h, const RouteDecision& decision,
                                   const std::string& accepted_at, const std::string& traceparent);
@@ -84,6 +109,7 @@ class IngestPipeline {
   StatusStore& status_;
   ReceiptPublisher& receipts_;
   BacklogMonitor* backlog_;
+  BacklogWait wait_;
   Counters counters_;
   // Requests for a message id whose first submission is still waiting for the broker.
   // Held while a submission checks status_ and in_flight_ (mu_ before status_'s own lock).

@@ -202,7 +202,7 @@ Envelope StreamedSubmission::chunk_record(std::string plaintext) const {
 
 void StreamedSubmission::produce_chunk(std::string plaintext, bool last) {
   const DestinationSection& dest = *decision_->destination;
-  const size_t sealed_estimate = plaintext.size() / 3 * 4 + 8192;
+  const size_t sealed_estimate = BacklogMonitor::sealed_size_estimate(plaintext.size());
   if (waiter_ && !pipeline_.backlog_->admits(dest.topic, sealed_estimate)) {
     waiting_backlog_ = true;
     pending_.insert(0, plaintext);  // back in front, taken again when admitted

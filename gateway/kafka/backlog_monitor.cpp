@@ -95,14 +95,38 @@ bool BacklogMonitor::admits(const std::string& topic, size_t next_bytes) const {
   if (kind == ClusterKind::unknown) return false;  // may drop records; and if unreachable, takes nothing anyway
   std::lock_guard lock(mu_);
   auto t = topics_.find(topic);
-  if (t == topics_.end()) return true;
+  return t == topics_.end() || admits_locked(t->second, next_bytes);
+}
+
+bool BacklogMonitor::admits_locked(const TopicState& t, size_t next_bytes) const {
   Usage worst;
-  for (const auto& [id, p] : t->second.partitions) {
+  for (const auto& [id, p] : t.partitions) {
     const Usage u = usage(p);
     worst.bytes = std::max(worst.bytes, u.bytes);
     worst.records = std::max(worst.records, u.records);
   }
-  return worst.bytes + next_bytes + record_overhead_bytes <= budget_ && worst.records + 1 <= max_records_per_partition;
+  return worst.bytes + t.reserved_bytes + next_bytes + record_overhead_bytes <= budget_ &&
+         worst.records + 1 <= max_records_per_partition;
+}
+
+std::optional<size_t> BacklogMonitor::try_reserve(const std::string& topic, size_t bytes) {
+  const ClusterKind kind = cluster_;
+  if (kind == ClusterKind::keeps_records) return 0;
+  if (kind == ClusterKind::unknown) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto t = topics_.find(topic);
+  if (t == topics_.end()) return 0;
+  if (!admits_locked(t->second, bytes)) return std::nullopt;
+  const size_t counted = bytes + record_overhead_bytes;  // as the ledger will count the record
+  t->second.reserved_bytes += counted;
+  return counted;
+}
+
+void BacklogMonitor::release(const std::string& topic, size_t counted_bytes) {
+  if (counted_bytes == 0) return;
+  std::lock_guard lock(mu_);
+  auto t = topics_.find(topic);
+  if (t != topics_.end()) t->second.reserved_bytes -= std::min(counted_bytes, t->second.reserved_bytes);
 }
 
 size_t BacklogMonitor::undelivered_bytes(const std::string& topic) const {

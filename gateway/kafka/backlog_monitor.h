@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -70,9 +71,19 @@ class BacklogMonitor {
   void watch(const Watched& watched);
   void record_produced(const std::string& topic, int32_t partition, int64_t offset, size_t bytes);
 
-  // True if a record of `next_bytes` fits the budget whichever partition it lands in.
-  // Unwatched topics are always admitted.
+  // True if a record of `next_bytes` fits the budget whichever partition it lands in,
+  // beside the bytes reserved and not yet released. Unwatched topics are always admitted.
   bool admits(const std::string& topic, size_t next_bytes) const;
+  // admits() and, if so, counts `bytes` (+ the record overhead) as in flight until release(): records admitted
+  // but not yet acknowledged (so not yet in the ledger) count against the budget, so
+  // many submissions admitted at once cannot together overshoot it. nullopt: not
+  // admitted; else the bytes counted (0 where nothing is limited), to be released after
+  // record_produced(), or when the record was not produced.
+  std::optional<size_t> try_reserve(const std::string& topic, size_t bytes);
+  void release(const std::string& topic, size_t counted_bytes);
+  // A sealed record's size from its plaintext's: base64url (4/3) plus room for the JWE
+  // header, key and record headers.
+  static constexpr size_t sealed_size_estimate(size_t plaintext_bytes) { return plaintext_bytes / 3 * 4 + 8192; }
 
   // Undelivered bytes of the topic, summed over its partitions (for metrics).
   size_t undelivered_bytes(const std::string& topic) const;
@@ -100,6 +111,7 @@ class BacklogMonitor {
   struct TopicState {
     std::vector<std::string> groups;
     std::map<int32_t, PartitionState> partitions;
+    size_t reserved_bytes = 0;  // try_reserve()d, not yet released; counted on every partition
   };
   struct Usage {
     size_t bytes = 0;
@@ -108,6 +120,7 @@ class BacklogMonitor {
 
   enum class ClusterKind { unknown, drops_records, keeps_records };
   Usage usage(const PartitionState& p) const;
+  bool admits_locked(const TopicState& t, size_t next_bytes) const;
   // Asks the cluster for its id (with Applies::if_cluster_drops_records). Under io_mu_.
   void identify_cluster(int timeout_ms);
   void run();

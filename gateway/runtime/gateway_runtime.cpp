@@ -57,8 +57,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   auto receipt_signers = load_receipt_signers(config->keys);
   if (!receipt_signers) return receipt_signers.problem();
   rt->receipts_tracker_ = std::make_unique<ReceiptsTracker>(rt->kafka_.connection, rt->status_, *receipt_signers);
-  rt->pipeline_ = std::make_unique<IngestPipeline>(*rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_,
-                                                   rt->backlog_.get());
+  // One worker per core for parse/validate/seal; the queue bound only caps latency
+  // (bodies are already bounded by the server's memory budget).
+  rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
+  // Large uploads' chunks, and single records that do not fit, wait here for room.
+  if (rt->backlog_) rt->backlog_waiter_ = std::make_unique<BacklogWaiter>(*rt->backlog_);
+  rt->pipeline_ = std::make_unique<IngestPipeline>(
+      *rt->snapshots_, *rt->producer_, rt->status_, *rt->receipts_, rt->backlog_.get(),
+      IngestPipeline::BacklogWait{rt->backlog_waiter_.get(), rt->accept_workers_.get(), config->kafka.backlog_wait});
   rt->receipts_tracker_->on_applied([pipeline = rt->pipeline_.get()](const Receipt& r) { pipeline->receipt_applied(r); });
 
   // Before the deliverers: in-process ones write to the gateway's audit log.
@@ -99,12 +105,8 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const fs::path& co
   // chunk records up to gateway.max_message_bytes (README "Large messages").
   opts.max_body_bytes = config->max_body_bytes();
   opts.max_stream_bytes = config->gateway.max_message_bytes;
-  // One worker per core for parse/validate/seal; the queue bound only caps latency
-  // (bodies are already bounded by the server's memory budget).
-  rt->accept_workers_ = std::make_unique<WorkerPool>("accept", 0, kMaxQueuedSubmissions);
   // One or two jobs per upload at a time; the bound is far above what connections allow.
   rt->stream_workers_ = std::make_shared<WorkerPool>("stream", 0, 1u << 16);
-  if (rt->backlog_) rt->backlog_waiter_ = std::make_unique<BacklogWaiter>(*rt->backlog_);
   opts.tls = rt->security_->tls();
   opts.on_refused = rt->security_->refusal_observer();
   GatewayRuntime* self = rt.get();
@@ -213,7 +215,8 @@ ReloadOutcome GatewayRuntime::reload_table() {
       {config.gateway.max_message_bytes != before.gateway.max_message_bytes, "gateway.max_message_bytes"},
       {config.gateway.max_head_bytes != before.gateway.max_head_bytes, "gateway.max_head_bytes"},
       {config.kafka.chunk_bytes != before.kafka.chunk_bytes, "kafka.chunk_bytes"},
-      {config.kafka.backlog_stall != before.kafka.backlog_stall, "kafka.backlog_stall"}};
+      {config.kafka.backlog_stall != before.kafka.backlog_stall, "kafka.backlog_stall"},
+      {config.kafka.backlog_wait != before.kafka.backlog_wait, "kafka.backlog_wait"}};
   std::vector<std::string> changed;
   for (const auto& [differs, key] : start_only)
     if (differs) changed.emplace_back(key);

@@ -172,6 +172,34 @@ std::string with_stream_limits(const std::string& max_head_bytes, const std::str
 }
 }  // namespace
 
+TEST(Config, BacklogWaitHasItsDefaultAcceptsZeroAndRefusesWhatIsOutOfBounds) {
+  const auto with_wait = [](const std::string& wait) {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("  bootstrap: embedded\n"), 22, "  bootstrap: embedded\n  backlog_wait: " + wait + "\n");
+    return yaml;
+  };
+  {
+    TempConfig t(kValid);
+    auto c = load_config(t.file);
+    ASSERT_TRUE(c.ok()) << c.problem().one_line();
+    EXPECT_EQ(c->kafka.backlog_wait, std::chrono::seconds(5));
+  }
+  for (const auto& [text, value] : {std::pair{"0s", std::chrono::milliseconds(0)},
+                                    std::pair{"750ms", std::chrono::milliseconds(750)},
+                                    std::pair{"10m", std::chrono::milliseconds(600'000)}}) {
+    TempConfig t(with_wait(text));
+    auto c = load_config(t.file);
+    ASSERT_TRUE(c.ok()) << text << ": " << c.problem().one_line();
+    EXPECT_EQ(c->kafka.backlog_wait, value) << text;
+  }
+  TempConfig t(with_wait("11m"));
+  auto problems = check_config(t.file);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].detail.find("backlog_wait must be between 0s and 10m"), std::string::npos)
+      << problems[0].one_line();
+  EXPECT_EQ(problems[0].location->line, 5);
+}
+
 TEST(Config, StreamingLimitsAreSettingsWithTheirDefaultsAndBounds) {
   {
     TempConfig t(kValid);

@@ -7,54 +7,15 @@
 #include <atomic>
 #include <future>
 
-#include "gateway/kafka/embedded_cluster.h"
-#include "tests/unit/kafka/kafka_test_support.h"
+#include "tests/unit/ingest/full_topic.h"
 
 namespace xoev {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr size_t kRecordBytes = 10'000;
-constexpr size_t kRecord = kRecordBytes + BacklogMonitor::record_overhead_bytes;
-
-// One partition holding `records` undelivered records, a budget of exactly that many,
-// and a deliverer that has joined its group (one record more was delivered for that).
-struct FullTopic {
-  std::unique_ptr<EmbeddedCluster> cluster;
-  std::string topic = test::unique_name("waiter");
-  std::string group = test::unique_name("deliverer");
-  std::unique_ptr<Producer> producer;
-  std::unique_ptr<BacklogMonitor> monitor;
-  std::unique_ptr<Consumer> deliverer;
-
-  explicit FullTopic(int records) {
-    auto c = EmbeddedCluster::start(1, 1);
-    EXPECT_TRUE(c);
-    if (!c) return;
-    cluster = std::move(c).value();
-    EXPECT_TRUE(cluster->create_topic(topic, 1));
-    auto p = Producer::create(cluster->connection(), "test", 20s);
-    EXPECT_TRUE(p);
-    producer = std::move(p).value();
-    monitor = std::make_unique<BacklogMonitor>(cluster->connection(), std::vector<BacklogMonitor::Watched>{{topic, group}},
-                                               records * kRecord, 1h);
-    EXPECT_TRUE(monitor->refresh_now());
-    for (int i = 0; i <= records; ++i) {
-      auto d = test::produce_sync(*producer, test::envelope(topic, "k", std::string(kRecordBytes, 'x')));
-      EXPECT_TRUE(d);
-      if (d) monitor->record_produced(topic, d->partition, d->offset, kRecordBytes);
-    }
-    auto consumer = Consumer::create(cluster->connection(), group, {topic}, true);
-    EXPECT_TRUE(consumer);
-    deliverer = std::move(consumer).value();
-    deliver(1);
-    EXPECT_TRUE(monitor->refresh_now());
-    EXPECT_EQ(monitor->undelivered_bytes(topic), records * kRecord);
-  }
-  // The deliverer handles and commits `n` more records.
-  void deliver(size_t n) { EXPECT_EQ(test::consume(*deliverer, n, 30s, true).size(), n); }
-};
+using test::FullTopic;
+constexpr size_t kRecordBytes = FullTopic::kRecordBytes;
 
 struct Answer {
   std::promise<bool> promise;
@@ -107,6 +68,21 @@ TEST(BacklogWaiter, AStalledDelivererGetsTheChunkRefusedAfterTheStallLimit) {
   ASSERT_EQ(answer.future.wait_for(10s), std::future_status::ready);
   EXPECT_FALSE(answer.future.get());
   EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms);
+}
+
+// A single-record message gives up at its own deadline even while the deliverer moves
+// (kafka.backlog_wait caps how long a request is held).
+TEST(BacklogWaiter, AGiveUpTimeEndsTheWaitWhateverTheProgress) {
+  FullTopic full(8);
+  ASSERT_TRUE(full.deliverer);
+  BacklogWaiter waiter(*full.monitor);
+  Answer answer;
+  const auto started = std::chrono::steady_clock::now();
+  waiter.when_admitted(full.topic, 4 * kRecordBytes, 1h, answer.then(), started + 700ms);
+  for (int i = 0; i < 3 && answer.future.wait_for(200ms) == std::future_status::timeout; ++i) full.deliver(1);
+  ASSERT_EQ(answer.future.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(answer.future.get()) << "three of the four records it needs were delivered";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 700ms);
 }
 
 TEST(BacklogWaiter, ShutdownAnswersEveryWaitingChunk) {

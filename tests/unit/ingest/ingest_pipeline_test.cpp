@@ -9,7 +9,10 @@
 #include <mutex>
 #include <thread>
 
+#include "gateway/core/worker_pool.h"
+#include "gateway/ingest/backlog_waiter.h"
 #include "gateway/kafka/topic_names.h"
+#include "tests/unit/ingest/full_topic.h"
 #include "tests/unit/ingest/ingest_test_support.h"
 
 namespace xoev {
@@ -206,6 +209,82 @@ Receipt forwarded_receipt(const std::string& accepted_at) {
 // xoev.receipts may be compacted: the newest receipt of an id must be its whole status,
 // even when the deliverer's receipts reached the topic before the gateway's. The tests
 // play the tracker: read_back() applies receipts in the topic's order.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// Room for a message: its sealed estimate plus the per-record overhead admits() adds.
+size_t room_for(const std::string& message) {
+  return BacklogMonitor::sealed_size_estimate(message.size()) + BacklogMonitor::record_overhead_bytes;
+}
+
+// The destination's topic (xoev.standesamt) holds two undelivered records, and its
+// budget leaves `room` bytes beside them; a waiter and one accept worker as in serve.
+struct BacklogTest : IngestPipelineTest {
+  HeldSink sink;
+  StatusStore status;
+  ReceiptPublisher receipts{sink, test::gateway_key()};
+  Answers answers;
+  std::unique_ptr<test::FullTopic> backlog;
+  std::unique_ptr<BacklogWaiter> waiter;
+  WorkerPool workers{"test-accept", 1, 16};
+  void fill(size_t room) {
+    backlog = std::make_unique<test::FullTopic>(2, "xoev.standesamt", room);
+    ASSERT_TRUE(backlog->monitor && backlog->deliverer);
+    waiter = std::make_unique<BacklogWaiter>(*backlog->monitor);
+  }
+  IngestPipeline::BacklogWait waiting(std::chrono::milliseconds limit) { return {waiter.get(), &workers, limit}; }
+};
+
+TEST_F(BacklogTest, AMessageThatDoesNotFitWaitsForTheDelivererInsteadOfBeingRefused) {
+  fill(room_for(message) - 1);
+  IngestPipeline pipeline(snapshots, sink, status, receipts, backlog->monitor.get(), waiting(30s));
+  pipeline.submit(message, "", answers.collect());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sink.produced(), 0u) << "nothing is produced while the backlog has no room";
+  EXPECT_TRUE(answers.all().empty()) << "and the sender waits, unanswered";
+  EXPECT_EQ(waiter->waiting(), 1u);
+  backlog->deliver(1);
+  ASSERT_TRUE(eventually([&] { return sink.produced() == 1; })) << "produced once the deliverer made room";
+  sink.ack(0);
+  EXPECT_EQ(answers.all(), (std::vector<int>{202}));
+  EXPECT_EQ(pipeline.counters().backlog_refusals.load(), 0u);
+}
+
+TEST_F(BacklogTest, AMessageStillWithoutRoomAfterBacklogWaitIsRefusedAndNeverProduced) {
+  fill(room_for(message) - 1);
+  IngestPipeline pipeline(snapshots, sink, status, receipts, backlog->monitor.get(), waiting(400ms));
+  const auto started = std::chrono::steady_clock::now();
+  pipeline.submit(message, "", answers.collect());
+  ASSERT_TRUE(eventually([&] { return !answers.all().empty(); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 400ms) << "it waited backlog_wait first";
+  EXPECT_EQ(answers.all(), (std::vector<int>{503}));
+  EXPECT_EQ(sink.produced(), 0u);
+  EXPECT_EQ(pipeline.counters().backlog_refusals.load(), 1u);
+  EXPECT_FALSE(status.get(test::kSampleId).has_value());
+}
+
+// Room for one message; two arrive before either is acknowledged. The first one's
+// reservation counts until its acknowledgement, so the second does not also fit:
+// without a wait it is refused at once, and nothing overshoots the budget.
+TEST_F(BacklogTest, AnAdmittedMessageHoldsItsRoomUntilAcknowledged) {
+  fill(room_for(message) + 100);
+  IngestPipeline pipeline(snapshots, sink, status, receipts, backlog->monitor.get());
+  pipeline.submit(message, "", answers.collect());
+  std::string other = message;
+  other.replace(other.find(test::kSampleId), std::string(test::kSampleId).size(), "7d0d5cba-1a2b-4c3d-8e9f-0a1b2c3d4e5f");
+  pipeline.submit(other, "", answers.collect());
+  EXPECT_EQ(sink.produced(), 1u) << "only the first fits";
+  EXPECT_EQ(answers.all(), (std::vector<int>{503}));
+  sink.ack(0);
+  EXPECT_EQ(answers.all(), (std::vector<int>{503, 202}));
+}
+
 struct RestatingTest : IngestPipelineTest {
   HeldSink sink;
   StatusStore status;

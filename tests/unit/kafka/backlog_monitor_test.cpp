@@ -33,6 +33,35 @@ TEST(BacklogMonitor, ARecordThatExactlyFillsTheBudgetIsAdmitted) {
   EXPECT_FALSE(monitor.admits(topic, kRecordBytes + 1));
 }
 
+TEST(BacklogMonitor, ReservedBytesCountAgainstTheBudgetUntilReleased) {
+  auto cluster = EmbeddedCluster::start(1, 1);
+  ASSERT_TRUE(cluster);
+  const std::string topic = test::unique_name("backlog-reserve");
+  ASSERT_TRUE((*cluster)->create_topic(topic, 2));
+  BacklogMonitor monitor((*cluster)->connection(), {{topic, test::unique_name("g")}}, 3 * (kRecordBytes + kOverhead), 1h);
+  ASSERT_TRUE(monitor.refresh_now());
+  // Three submissions admitted at once, none acknowledged yet: the third fills the
+  // budget, a fourth is refused although the ledger is still empty.
+  for (int i = 0; i < 3; ++i) {
+    auto r = monitor.try_reserve(topic, kRecordBytes);
+    ASSERT_TRUE(r) << "reservation " << i;
+    EXPECT_EQ(*r, kRecordBytes + kOverhead) << "counted as the ledger will count the record";
+  }
+  EXPECT_EQ(monitor.undelivered_bytes(topic), 0u) << "reserved is not yet undelivered";
+  EXPECT_FALSE(monitor.try_reserve(topic, 1)) << "reservations are counted whichever partition each lands in";
+  EXPECT_FALSE(monitor.admits(topic, 1));
+  monitor.release(topic, kRecordBytes + kOverhead);
+  EXPECT_TRUE(monitor.admits(topic, kRecordBytes)) << "a release frees its bytes";
+  EXPECT_TRUE(monitor.try_reserve(topic, kRecordBytes));
+  EXPECT_FALSE(monitor.try_reserve(topic, kRecordBytes));
+  // Unwatched topics count nothing, so their release frees nothing of a watched one's.
+  auto unwatched = monitor.try_reserve("some-unwatched-topic", 1u << 30);
+  ASSERT_TRUE(unwatched);
+  EXPECT_EQ(*unwatched, 0u);
+  monitor.release("some-unwatched-topic", *unwatched);
+  EXPECT_FALSE(monitor.admits(topic, kRecordBytes));
+}
+
 TEST(BacklogMonitor, UndeliveredBytesRiseOnProduceAndFallAfterTheGroupCommits) {
   auto cluster = EmbeddedCluster::start(3, 2);
   ASSERT_TRUE(cluster);
